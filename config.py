@@ -1,0 +1,84 @@
+"""Configuration, read from the environment with safe defaults for local use."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HECHTWIJZER_INSTANCE", BASE_DIR / "instance"))
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one kept in the instance folder.
+
+    A key generated per process would log everyone out on every restart and
+    break sessions across gunicorn workers, so the fallback is persisted.
+    """
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'hechtwijzer.db'}"
+    # Heroku-style URLs name the old driver; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    # pool_pre_ping lets PostgreSQL restarts surface as one retried connection, not errors.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    CONTENT_DIR = Path(os.environ.get("HECHTWIJZER_CONTENT", BASE_DIR / "content"))
+    QUIZZES_DIR = Path(os.environ.get("HECHTWIJZER_QUIZZES", BASE_DIR / "quizzes"))
+
+    # Cookies: Secure by default; local plain-http runs switch it off explicitly.
+    SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+    # Login throttling (counted in the database so it holds across workers).
+    LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
+    LOGIN_THROTTLE_MAX_PER_ACCOUNT = 5
+    LOGIN_THROTTLE_MAX_PER_CLIENT = 30
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 10
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    # scrypt costs ~50 ms a hash; tests log in hundreds of times.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -1,0 +1,103 @@
+"""Hechtwijzer: e-learning module on attachment risk and protective factors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from config import BASE_DIR, Config
+from course.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> Flask:
+    """Build the app. Raises ContentError when content/ or quizzes/ is broken."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    configure_logging(app)
+    load_course_content(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def load_course_content(app: Flask) -> None:
+    from course.catalog import load_catalog
+
+    app.extensions["catalog"] = load_catalog(app.config["CONTENT_DIR"])
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in om deze pagina te bekijken."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from course.auth.views import bp as auth_bp
+    from course.health.views import bp as health_bp
+    from course.lessons.views import bp as lessons_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(lessons_bp)
+    app.register_blueprint(health_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from course.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from course.security import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from course.catalog.access import get_catalog
+
+    @app.context_processor
+    def inject_catalog() -> dict[str, Any]:
+        return {"catalog": get_catalog()}
+
+
+def register_commands(app: Flask) -> None:
+    from course.cli import course_cli
+
+    app.cli.add_command(course_cli)

@@ -1,0 +1,64 @@
+"""Account state changes. Views commit; these functions change objects and flush."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from course.extensions import db
+from course.models import Role, User
+
+log = logging.getLogger(__name__)
+
+
+class EmailInUse(Exception):
+    pass
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def create_user(email: str, display_name: str, password: str, role: Role = Role.LEARNER) -> User:
+    if find_user_by_email(email) is not None:
+        raise EmailInUse(email)
+    user = User(email=normalize_email(email), display_name=display_name.strip(), role=role)
+    user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.add(user)
+    db.session.flush()
+    log.info("Account %s aangemaakt met rol %s", user.id, role.value)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Same work whether or not the e-mail exists."""
+    user = find_user_by_email(email)
+    if user is None:
+        # Hash anyway so response time does not reveal which addresses have an account.
+        User(password_hash=_dummy_hash()).check_password(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """New hash and a new session token: every other session of this user ends."""
+    user.set_password(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    log.info("Wachtwoord gewijzigd voor account %s", user.id)
+
+
+def _dummy_hash() -> str:
+    cache = current_app.extensions.setdefault("hechtwijzer_dummy_hash", {})
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in cache:
+        from werkzeug.security import generate_password_hash
+
+        cache[method] = generate_password_hash("dummy-password-for-timing", method=method)
+    return cache[method]

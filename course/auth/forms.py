@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+EMAIL_MESSAGE = "Vul een geldig e-mailadres in."
+
+
+def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Kies een wachtwoord van minstens {minimum} tekens.")
+    if len(field.data) > 256:
+        raise ValidationError("Een wachtwoord mag hoogstens 256 tekens lang zijn.")
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(
+        "Naam (zoals op je certificaat)",
+        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
+    )
+    email = EmailField(
+        "E-mailadres",
+        validators=[DataRequired(EMAIL_MESSAGE), Email(EMAIL_MESSAGE, check_deliverability=False), Length(max=254)],
+    )
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Kies een wachtwoord."), _password_strength])
+    password_confirm = PasswordField(
+        "Herhaal wachtwoord",
+        validators=[DataRequired("Herhaal je wachtwoord."), EqualTo("password", "De wachtwoorden zijn niet gelijk.")],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mailadres", validators=[DataRequired(EMAIL_MESSAGE), Length(max=254)])
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)])
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Huidig wachtwoord", validators=[DataRequired("Vul je huidige wachtwoord in."), Length(max=256)]
+    )
+    new_password = PasswordField(
+        "Nieuw wachtwoord", validators=[DataRequired("Kies een nieuw wachtwoord."), _password_strength]
+    )
+    new_password_confirm = PasswordField(
+        "Herhaal nieuw wachtwoord",
+        validators=[
+            DataRequired("Herhaal je nieuwe wachtwoord."),
+            EqualTo("new_password", "De wachtwoorden zijn niet gelijk."),
+        ],
+    )
+
+
+class LogoutForm(FlaskForm):
+    """Empty form: logging out is a POST that carries a CSRF token."""

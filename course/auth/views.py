@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from course.auth import accounts, throttle
+from course.auth.access import safe_next_url
+from course.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, RegisterForm
+from course.errors import render_error
+from course.extensions import db, login_manager
+from course.models import User
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    # The cookie holds "<id>:<session token>"; a rotated token (password change) no longer matches.
+    user_pk, _, token = user_id.partition(":")
+    if not user_pk.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_pk))
+    if user is None or user.session_token != token or not user.is_active:
+        return None
+    return user
+
+
+def _start_session(user: User) -> None:
+    # A fresh session at login: nothing set before login (fixation) survives it.
+    session.clear()
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/registreren", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("lessons.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.display_name.data, form.password.data)
+        except accounts.EmailInUse:
+            form.email.errors.append("Er bestaat al een account met dit e-mailadres. Log in of kies een ander adres.")
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash("Welkom! Je account is aangemaakt.", "success")
+            return redirect(url_for("lessons.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("lessons.index"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next_url(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        email = form.email.data
+        if throttle.is_throttled(email, request.remote_addr):
+            log.warning("Inlogpoging geweigerd: te veel mislukte pogingen")
+            return render_error(
+                429,
+                "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.",
+            )
+        user = accounts.authenticate(email, form.password.data)
+        if user is None:
+            throttle.record_failure(email, request.remote_addr)
+            db.session.commit()
+            form.password.errors.append("E-mailadres of wachtwoord klopt niet.")
+        else:
+            throttle.clear_failures(email)
+            db.session.commit()
+            _start_session(user)
+            log.info("Account %s ingelogd", user.id)
+            return redirect(safe_next_url(form.next.data) or url_for("lessons.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/uitloggen")
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("Je bent uitgelogd.", "info")
+    return redirect(url_for("lessons.index"))
+
+
+@bp.route("/account/wachtwoord", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("Je huidige wachtwoord klopt niet.")
+        else:
+            accounts.change_password(current_user, form.new_password.data)
+            db.session.commit()
+            # The session token changed: sign this session in again under the new token.
+            _start_session(current_user._get_current_object())
+            flash("Je wachtwoord is gewijzigd. Andere sessies zijn uitgelogd.", "success")
+            return redirect(url_for("lessons.index"))
+    return render_template("auth/change_password.html", form=form)

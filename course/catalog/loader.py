@@ -1,0 +1,207 @@
+"""Read content/ into frozen dataclasses, failing loudly with file and problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from course.catalog.errors import ContentError
+from course.catalog.markup import render_markdown
+from course.catalog.types import Catalog, GlossaryTerm, Lesson, Module, Page, Section
+
+_LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9-]+)\.md$")
+_SUBSECTION_HEADING = re.compile(r"^## (\d+)\.(\d+) (\S.*?) \{: #(sectie-\d+-\d+) \}$")
+_SECTION_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+def load_catalog(content_dir: Path) -> Catalog:
+    content_dir = Path(content_dir)
+    if not content_dir.is_dir():
+        raise ContentError(content_dir, "content-map bestaat niet")
+    module, lesson_order = _load_module(content_dir / "module.yaml")
+    lessons = _load_lessons(content_dir / "lessons", lesson_order)
+    section_numbers = {s.number for lesson in lessons for s in lesson.sections}
+    glossary = _load_glossary(content_dir / "glossary.yaml", section_numbers)
+    source_page = _load_page(content_dir / "source.md")
+    return Catalog(module=module, lessons=lessons, glossary=glossary, source_page=source_page)
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ContentError(path, "bestand ontbreekt")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ContentError(path, "geen geldige UTF-8-tekst") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"ongeldige YAML: {exc}") from None
+
+
+def _split_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ContentError(path, "geen geldige UTF-8-tekst") from None
+    if not text.startswith("---\n"):
+        raise ContentError(path, "front matter ontbreekt (het bestand moet beginnen met '---')")
+    end = text.find("\n---\n", 4)
+    if end == -1:
+        raise ContentError(path, "front matter wordt niet afgesloten met '---'")
+    try:
+        meta = yaml.safe_load(text[4:end])
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"ongeldige YAML in front matter: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ContentError(path, "front matter moet een mapping zijn")
+    return meta, text[end + 5 :]
+
+
+def _require_str(path: Path, data: dict[str, Any], field: str) -> str:
+    value = data.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ContentError(path, f"veld '{field}' ontbreekt of is geen tekst")
+    return value.strip()
+
+
+def _require_str_list(path: Path, data: dict[str, Any], field: str) -> tuple[str, ...]:
+    value = data.get(field)
+    if not isinstance(value, list) or not value:
+        raise ContentError(path, f"veld '{field}' moet een niet-lege lijst zijn")
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise ContentError(path, f"veld '{field}[{index}]' is geen tekst")
+    return tuple(item.strip() for item in value)
+
+
+def _reject_unknown(path: Path, data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ContentError(path, f"onbekend veld '{unknown[0]}'")
+
+
+def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise ContentError(path, "moet een mapping zijn")
+    _reject_unknown(path, data, {"id", "title", "content_version", "description", "lessons"})
+    lessons = _require_str_list(path, data, "lessons")
+    duplicates = {lesson for lesson in lessons if lessons.count(lesson) > 1}
+    if duplicates:
+        raise ContentError(path, f"les '{sorted(duplicates)[0]}' staat dubbel in 'lessons'")
+    module = Module(
+        id=_require_str(path, data, "id"),
+        title=_require_str(path, data, "title"),
+        content_version=_require_str(path, data, "content_version"),
+        description=_require_str(path, data, "description"),
+    )
+    return module, lessons
+
+
+def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:
+    if not lessons_dir.is_dir():
+        raise ContentError(lessons_dir, "map met lessen ontbreekt")
+    files: dict[str, Path] = {}
+    for path in sorted(lessons_dir.iterdir()):
+        if path.name.startswith("."):
+            continue
+        match = _LESSON_FILE.match(path.name)
+        if not match:
+            raise ContentError(path, "bestandsnaam moet de vorm 'NN-les-id.md' hebben")
+        lesson_id = match.group(2)
+        if lesson_id not in order:
+            raise ContentError(path, f"les '{lesson_id}' staat niet in module.yaml")
+        if int(match.group(1)) != order.index(lesson_id) + 1:
+            raise ContentError(path, f"volgnummer {match.group(1)} klopt niet met de volgorde in module.yaml")
+        files[lesson_id] = path
+    missing = [lesson_id for lesson_id in order if lesson_id not in files]
+    if missing:
+        raise ContentError(lessons_dir, f"bestand voor les '{missing[0]}' ontbreekt")
+    lessons = tuple(_load_lesson(files[lesson_id], lesson_id, n) for n, lesson_id in enumerate(order, 1))
+    anchors = [s.anchor for lesson in lessons for s in lesson.sections]
+    if len(anchors) != len(set(anchors)):
+        raise ContentError(lessons_dir, "een sectie-anker komt meer dan eens voor")
+    return lessons
+
+
+def _load_lesson(path: Path, lesson_id: str, position: int) -> Lesson:
+    meta, body = _split_front_matter(path)
+    _reject_unknown(path, meta, {"id", "chapter", "title", "summary", "learning_goals", "key_points"})
+    if meta.get("id") != lesson_id:
+        raise ContentError(path, f"veld 'id' moet '{lesson_id}' zijn (zoals de bestandsnaam)")
+    chapter = meta.get("chapter")
+    if not isinstance(chapter, int) or isinstance(chapter, bool) or chapter != position:
+        raise ContentError(path, f"veld 'chapter' moet het getal {position} zijn")
+    title = _require_str(path, meta, "title")
+    if not body.strip():
+        raise ContentError(path, "de les heeft geen tekst")
+    sections = [Section(str(chapter), title, lesson_id, f"sectie-{chapter}")]
+    for line_number, line in enumerate(body.splitlines(), start=1):
+        if not line.startswith("#"):
+            continue
+        match = _SUBSECTION_HEADING.match(line)
+        if not match:
+            raise ContentError(
+                path,
+                f"regel {line_number} na de front matter: kop moet de vorm '## N.M Titel {{: #sectie-N-M }}' hebben",
+            )
+        major, minor, heading, anchor = match.groups()
+        if int(major) != chapter or anchor != f"sectie-{major}-{minor}":
+            raise ContentError(
+                path,
+                f"regel {line_number} na de front matter: kop '{major}.{minor}' of anker "
+                f"'{anchor}' hoort niet bij hoofdstuk {chapter}",
+            )
+        sections.append(Section(f"{major}.{minor}", heading, lesson_id, anchor))
+    return Lesson(
+        id=lesson_id,
+        chapter=chapter,
+        title=title,
+        summary=_require_str(path, meta, "summary"),
+        learning_goals=_require_str_list(path, meta, "learning_goals"),
+        key_points=_require_str_list(path, meta, "key_points"),
+        html=render_markdown(body),
+        sections=tuple(sections),
+        source_file=str(path),
+    )
+
+
+def _load_glossary(path: Path, section_numbers: set[str]) -> tuple[GlossaryTerm, ...]:
+    data = _read_yaml(path)
+    if not isinstance(data, list) or not data:
+        raise ContentError(path, "moet een niet-lege lijst met begrippen zijn")
+    terms: list[GlossaryTerm] = []
+    for index, entry in enumerate(data):
+        where = f"begrip {index + 1}"
+        if not isinstance(entry, dict):
+            raise ContentError(path, f"{where}: moet een mapping zijn")
+        _reject_unknown(path, entry, {"term", "definition", "sections"})
+        term = entry.get("term")
+        definition = entry.get("definition")
+        sections = entry.get("sections")
+        if not isinstance(term, str) or not term.strip():
+            raise ContentError(path, f"{where}: veld 'term' ontbreekt")
+        if not isinstance(definition, str) or not definition.strip():
+            raise ContentError(path, f"{where} ('{term}'): veld 'definition' ontbreekt")
+        if not isinstance(sections, list) or not sections:
+            raise ContentError(path, f"{where} ('{term}'): veld 'sections' moet een lijst zijn")
+        for number in sections:
+            if not isinstance(number, str) or not _SECTION_NUMBER.match(number):
+                raise ContentError(path, f"{where} ('{term}'): sectie {number!r} is geen nummer als '2.1'")
+            if number not in section_numbers:
+                raise ContentError(path, f"{where} ('{term}'): sectie '{number}' bestaat niet")
+        terms.append(GlossaryTerm(term.strip(), definition.strip(), tuple(sections)))
+    names = [t.term.lower() for t in terms]
+    if len(names) != len(set(names)):
+        raise ContentError(path, "een begrip komt meer dan eens voor")
+    return tuple(sorted(terms, key=lambda t: t.term.lower().strip("‘’'")))
+
+
+def _load_page(path: Path) -> Page:
+    if not path.is_file():
+        raise ContentError(path, "bestand ontbreekt")
+    meta, body = _split_front_matter(path)
+    _reject_unknown(path, meta, {"title"})
+    return Page(title=_require_str(path, meta, "title"), html=render_markdown(body))

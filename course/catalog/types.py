@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered part of the source ("2.1", or "3" for a chapter without subsections)."""
+
+    number: str
+    title: str
+    lesson_id: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    chapter: int
+    title: str
+    summary: str
+    learning_goals: tuple[str, ...]
+    key_points: tuple[str, ...]
+    html: Markup
+    sections: tuple[Section, ...]
+    source_file: str
+
+    @property
+    def anchor(self) -> str:
+        return f"sectie-{self.chapter}"
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    term: str
+    definition: str
+    sections: tuple[str, ...]
+
+    @property
+    def anchor(self) -> str:
+        return "term-" + "".join(c if c.isalnum() else "-" for c in self.term.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    html: Markup
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    content_version: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    module: Module
+    lessons: tuple[Lesson, ...]
+    glossary: tuple[GlossaryTerm, ...]
+    source_page: Page
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def section(self, number: str) -> Section | None:
+        return self.sections_by_number.get(number)
+
+    @cached_property
+    def sections_by_number(self) -> dict[str, Section]:
+        return {s.number: s for lesson in self.lessons for s in lesson.sections}
+
+    def next_lesson(self, lesson_id: str) -> Lesson | None:
+        ids = [lesson.id for lesson in self.lessons]
+        index = ids.index(lesson_id)
+        return self.lessons[index + 1] if index + 1 < len(ids) else None
+
+    def previous_lesson(self, lesson_id: str) -> Lesson | None:
+        ids = [lesson.id for lesson in self.lessons]
+        index = ids.index(lesson_id)
+        return self.lessons[index - 1] if index > 0 else None

@@ -1,0 +1,85 @@
+"""The `flask course` command group."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from course.auth import accounts
+from course.catalog import ContentError, load_catalog
+from course.extensions import db
+from course.models import Role
+
+course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
+
+DEMO_ACCOUNTS = (
+    ("cursist@example.org", "Demo Cursist", Role.LEARNER),
+    ("trainer@example.org", "Demo Trainer", Role.TRAINER),
+    ("beheer@example.org", "Demo Beheerder", Role.ADMIN),
+)
+
+
+@course_cli.command("check")
+def check() -> None:
+    """Validate content/ and quizzes/; exit 1 naming the file and the problem."""
+    try:
+        catalog = load_catalog(current_app.config["CONTENT_DIR"])
+    except ContentError as exc:
+        click.echo(f"Inhoud ongeldig: {exc}", err=True)
+        sys.exit(1)
+    sections = sum(len(lesson.sections) for lesson in catalog.lessons)
+    click.echo(
+        f"Inhoud in orde: {len(catalog.lessons)} lessen, {sections} secties, "
+        f"{len(catalog.glossary)} begrippen (versie {catalog.module.content_version})."
+    )
+
+
+@course_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.LEARNER.value, show_default=True)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (keeps it out of the process list and shell history).",
+)
+def create_user(email: str, display_name: str, role: str, password_stdin: bool) -> None:
+    """Create an account without prompts. Without --password-stdin a random password is printed."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = secrets.token_urlsafe(12)
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        click.echo(f"Wachtwoord te kort: minstens {minimum} tekens.", err=True)
+        sys.exit(1)
+    try:
+        user = accounts.create_user(email, display_name, password, Role(role))
+    except accounts.EmailInUse:
+        click.echo("Er bestaat al een account met dit e-mailadres.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")
+    if not password_stdin:
+        click.echo(f"Wachtwoord: {password}")
+
+
+@course_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Create or reset the demo accounts with fresh passwords and print them (local use only)."""
+    click.echo("Demo-accounts (wachtwoorden zijn bij elke start nieuw):")
+    for email, name, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            user = accounts.create_user(email, name, password, role)
+        else:
+            accounts.change_password(user, password)
+            user.role = role
+            user.active = True
+        click.echo(f"  {role.label:<10} {email:<24} {password}")
+    db.session.commit()

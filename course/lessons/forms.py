@@ -1,0 +1,5 @@
+from flask_wtf import FlaskForm
+
+
+class MarkReadForm(FlaskForm):
+    """No fields: the lesson comes from the URL; the form carries the CSRF token."""

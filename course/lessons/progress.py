@@ -1,0 +1,43 @@
+"""Reading progress per learner."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from course.catalog import Catalog, Lesson
+from course.extensions import db
+from course.models import LessonRead, User
+
+
+def read_lesson_ids(user: User) -> set[str]:
+    return set(db.session.scalars(sa.select(LessonRead.lesson_id).where(LessonRead.user_id == user.id)))
+
+
+def mark_read(user: User, lesson: Lesson, content_version: str) -> bool:
+    """Record that `user` read `lesson`. Returns False when it was already recorded."""
+    exists = db.session.scalar(
+        sa.select(LessonRead.id).where(LessonRead.user_id == user.id, LessonRead.lesson_id == lesson.id)
+    )
+    if exists is not None:
+        return False
+    try:
+        # A savepoint: a concurrent double click loses the race on the unique constraint, harmlessly.
+        with db.session.begin_nested():
+            db.session.add(LessonRead(user_id=user.id, lesson_id=lesson.id, content_version=content_version))
+    except IntegrityError:
+        return False
+    return True
+
+
+def course_progress(catalog: Catalog, read_ids: set[str]) -> dict[str, object]:
+    """Counts and the next unread lesson for the overview."""
+    known = [lesson for lesson in catalog.lessons if lesson.id in read_ids]
+    next_lesson = next((lesson for lesson in catalog.lessons if lesson.id not in read_ids), None)
+    total = len(catalog.lessons)
+    return {
+        "read": len(known),
+        "total": total,
+        "percent": round(100 * len(known) / total) if total else 0,
+        "next_lesson": next_lesson,
+    }

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from course.catalog.access import get_catalog
+from course.extensions import db
+from course.lessons import progress
+from course.lessons.forms import MarkReadForm
+
+bp = Blueprint("lessons", __name__)
+
+
+@bp.get("/")
+def index():
+    catalog = get_catalog()
+    read_ids = progress.read_lesson_ids(current_user) if current_user.is_authenticated else set()
+    return render_template(
+        "lessons/index.html",
+        read_ids=read_ids,
+        summary=progress.course_progress(catalog, read_ids),
+    )
+
+
+@bp.get("/lessen/<lesson_id>")
+@login_required
+def lesson(lesson_id: str):
+    catalog = get_catalog()
+    lesson = catalog.lesson(lesson_id) or abort(404)
+    return render_template(
+        "lessons/lesson.html",
+        lesson=lesson,
+        is_read=lesson.id in progress.read_lesson_ids(current_user),
+        form=MarkReadForm(),
+        previous_lesson=catalog.previous_lesson(lesson.id),
+        next_lesson=catalog.next_lesson(lesson.id),
+    )
+
+
+@bp.post("/lessen/<lesson_id>/gelezen")
+@login_required
+def mark_read(lesson_id: str):
+    catalog = get_catalog()
+    lesson = catalog.lesson(lesson_id) or abort(404)
+    form = MarkReadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if progress.mark_read(current_user, lesson, catalog.module.content_version):
+        db.session.commit()
+        flash(f"Les {lesson.chapter} is gemarkeerd als gelezen.", "success")
+    else:
+        flash(f"Les {lesson.chapter} stond al als gelezen gemarkeerd.", "info")
+    following = catalog.next_lesson(lesson.id)
+    if following is not None:
+        return redirect(url_for("lessons.lesson", lesson_id=following.id))
+    return redirect(url_for("lessons.index"))
+
+
+@bp.get("/woordenlijst")
+def glossary():
+    return render_template("lessons/glossary.html")
+
+
+@bp.get("/bron")
+def source():
+    return render_template("lessons/source.html")

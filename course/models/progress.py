@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from course.extensions import db
+from course.timeutil import utcnow
+
+
+class LessonRead(db.Model):
+    """A learner marked a lesson as read. One row per learner and lesson."""
+
+    __tablename__ = "lesson_reads"
+    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    lesson_id: Mapped[str] = mapped_column(sa.String(80))
+    content_version: Mapped[str] = mapped_column(sa.String(80))
+    read_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

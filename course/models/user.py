@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from course.extensions import db
+from course.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"learner": "Cursist", "trainer": "Trainer", "admin": "Beheerder"}[self.value]
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Role.LEARNER,
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie: rotating it ends every other session of this user.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
