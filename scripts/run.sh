@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Quick start, command 1: set up and run Hechtwijzer locally on http://127.0.0.1:${PORT:-5000}
+# Creates .venv, installs requirements, migrates the SQLite database in instance/,
+# (re)creates the demo accounts with fresh passwords (printed), then serves with gunicorn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_venv requirements.txt
+
+# Local runs are plain http on 127.0.0.1; production keeps Secure cookies (the default).
+export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE:-0}"
+export FLASK_APP=wsgi
+
+.venv/bin/flask course check
+.venv/bin/flask db upgrade
+.venv/bin/flask course seed-demo
+port="${PORT:-5000}"
+echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C)"
+exec .venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app

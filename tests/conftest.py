@@ -1,0 +1,157 @@
+"""Shared fixtures: one migrated database per test session, emptied after every test.
+
+The database is SQLite in a temp file by default; set TEST_DATABASE_URL to run the
+same suite on PostgreSQL (scripts/test.sh does both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from config import TestConfig
+from course import create_app
+from course.auth import accounts
+from course.extensions import db as _db
+from course.models import Role, User
+
+PASSWORD = "correct horse battery"
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def database_url(tmp_dir: str) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/test.db"
+
+
+def reset_schema(engine: sa.Engine) -> None:
+    """Drop everything so the migrations, not create_all, build the schema under test."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            meta = sa.MetaData()
+            meta.reflect(conn)
+            meta.drop_all(conn)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp_dir = str(tmp_path_factory.mktemp("db"))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url(tmp_dir))
+    with app.app_context():
+        reset_schema(_db.engine)
+        upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def empty_tables(app: Flask) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 -- table names from metadata
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" in request.fixturenames:
+        empty_tables(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[object]:
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+_emails = count(1)
+
+
+@pytest.fixture
+def create_user(app: Flask) -> Callable[..., User]:
+    """Factory: create_user(role=Role.LEARNER, email=None, password=PASSWORD, name=...)."""
+
+    def make(
+        role: Role = Role.LEARNER,
+        email: str | None = None,
+        password: str = PASSWORD,
+        name: str = "Test Gebruiker",
+        active: bool = True,
+    ) -> User:
+        with app.app_context():
+            user = accounts.create_user(email or f"user{next(_emails)}@example.org", name, password, role)
+            user.active = active
+            _db.session.commit()
+            _db.session.refresh(user)
+            _db.session.expunge(user)
+            return user
+
+    return make
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the first form on the page at `url`."""
+    page = client.get(url)
+    match = _CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str = PASSWORD, next_url: str | None = None):
+        token = csrf_token(self._client, "/inloggen")
+        data = {"email": email, "password": password, "csrf_token": token}
+        if next_url is not None:
+            data["next"] = next_url
+        return self._client.post("/inloggen", data=data)
+
+    def logout(self):
+        token = csrf_token(self._client, "/")
+        return self._client.post("/uitloggen", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, auth: AuthActions, create_user) -> Callable[[Role], User]:
+    """Create a user with `role` and sign the test client in as that user."""
+
+    def do(role: Role = Role.LEARNER) -> User:
+        user = create_user(role=role)
+        response = auth.login(user.email)
+        assert response.status_code == 302, "login failed in fixture"
+        return user
+
+    return do
