@@ -1,0 +1,81 @@
+"""Who may reach which route: every (endpoint, method) in the app's url_map, for every role.
+
+A new route fails test_every_route_has_an_access_expectation until it is added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from course.models import Role
+from tests.conftest import csrf_token
+
+ANON = "anonymous"
+ROLES = [ANON, Role.LEARNER, Role.TRAINER, Role.ADMIN]
+TO_LOGIN = "login"  # a redirect to the login page
+
+URL_VALUES = {"lesson_id": "inleiding", "filename": "css/app.css"}
+
+
+def everyone(status: int) -> dict:
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status: int, anonymous=TO_LOGIN) -> dict:
+    return {ANON: anonymous, Role.LEARNER: status, Role.TRAINER: status, Role.ADMIN: status}
+
+
+EXPECTED: dict[tuple[str, str], dict] = {
+    ("static", "GET"): everyone(200),
+    ("health.healthz", "GET"): everyone(200),
+    ("lessons.index", "GET"): everyone(200),
+    ("lessons.glossary", "GET"): everyone(200),
+    ("lessons.source", "GET"): everyone(200),
+    ("lessons.lesson", "GET"): signed_in(200),
+    ("lessons.mark_read", "POST"): signed_in(302),
+    ("auth.login", "GET"): signed_in(302, anonymous=200),
+    ("auth.login", "POST"): signed_in(302, anonymous=200),
+    ("auth.register", "GET"): signed_in(302, anonymous=200),
+    ("auth.register", "POST"): signed_in(302, anonymous=200),
+    ("auth.logout", "POST"): everyone(302),
+    ("auth.change_password", "GET"): signed_in(200),
+    ("auth.change_password", "POST"): signed_in(200),
+}
+
+
+def routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_an_access_expectation(app):
+    assert routes(app) == set(EXPECTED), "add new routes to EXPECTED with the status per role"
+
+
+def url_for_endpoint(app, endpoint: str) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{arg: URL_VALUES[arg] for arg in rule.arguments})
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(("endpoint", "method"), sorted(EXPECTED))
+def test_route_access_per_role(app, client, login_as, endpoint, method, role):
+    if role != ANON:
+        login_as(role)
+    url = url_for_endpoint(app, endpoint)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf_token(client, "/inloggen" if role == ANON else "/account/wachtwoord")
+        response = client.open(url, method=method, data={"csrf_token": token})
+    response.close()
+    expected = EXPECTED[(endpoint, method)][role]
+    if expected == TO_LOGIN:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/inloggen")
+    else:
+        assert response.status_code == expected

@@ -1,0 +1,52 @@
+"""Every response carries the security headers; no page needs inline script."""
+
+from __future__ import annotations
+
+import re
+
+from course.models import Role
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_csp_forbids_inline_script_and_framing(client):
+    csp = client.get("/").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+
+
+def test_standard_security_headers_are_present_on_pages_and_errors(client):
+    for url in ["/", "/bestaat-niet", "/healthz", "/static/css/app.css"]:
+        with client.get(url) as response:
+            headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+        assert headers["X-Frame-Options"] == "DENY", url
+        assert headers["Referrer-Policy"] == "same-origin", url
+        assert "Content-Security-Policy" in headers, url
+
+
+def test_pages_of_a_signed_in_user_are_not_cached(client, login_as):
+    login_as(Role.LEARNER)
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_no_page_contains_inline_script_or_event_handlers(app, client, login_as):
+    login_as(Role.LEARNER)
+    with app.app_context():
+        urls = ["/", "/woordenlijst", "/bron", "/account/wachtwoord", "/bestaat-niet"]
+        urls += [f"/lessen/{lesson.id}" for lesson in app.extensions["catalog"].lessons]
+    for url in urls:
+        html = client.get(url).get_data(as_text=True)
+        assert not INLINE_SCRIPT.search(html), url
+        assert not EVENT_HANDLER.search(html), url
+
+
+def test_pages_reference_no_external_hosts(app, client, login_as):
+    login_as(Role.LEARNER)
+    html = client.get("/lessen/inleiding").get_data(as_text=True)
+    assert not re.search(r'(src|href)="(https?:)?//', html)
