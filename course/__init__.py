@@ -40,7 +40,7 @@ def configure_logging(app: Flask) -> None:
 def load_course_content(app: Flask) -> None:
     from course.catalog import load_catalog
 
-    app.extensions["catalog"] = load_catalog(app.config["CONTENT_DIR"])
+    app.extensions["catalog"] = load_catalog(app.config["CONTENT_DIR"], app.config["QUIZZES_DIR"])
 
 
 def register_extensions(app: Flask) -> None:
@@ -71,9 +71,11 @@ def register_blueprints(app: Flask) -> None:
     from course.auth.views import bp as auth_bp
     from course.health.views import bp as health_bp
     from course.lessons.views import bp as lessons_bp
+    from course.quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(lessons_bp)
+    app.register_blueprint(quizzes_bp)
     app.register_blueprint(health_bp)
 
 

@@ -27,14 +27,16 @@ DEMO_ACCOUNTS = (
 def check() -> None:
     """Validate content/ and quizzes/; exit 1 naming the file and the problem."""
     try:
-        catalog = load_catalog(current_app.config["CONTENT_DIR"])
+        catalog = load_catalog(current_app.config["CONTENT_DIR"], current_app.config["QUIZZES_DIR"])
     except ContentError as exc:
         click.echo(f"Inhoud ongeldig: {exc}", err=True)
         sys.exit(1)
     sections = sum(len(lesson.sections) for lesson in catalog.lessons)
+    questions = sum(len(quiz.all_questions) for quiz in catalog.quizzes)
     click.echo(
         f"Inhoud in orde: {len(catalog.lessons)} lessen, {sections} secties, "
-        f"{len(catalog.glossary)} begrippen (versie {catalog.module.content_version})."
+        f"{len(catalog.glossary)} begrippen, {len(catalog.quizzes)} toetsen met {questions} vragen "
+        f"(versie {catalog.module.content_version})."
     )
 
 

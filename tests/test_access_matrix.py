@@ -14,7 +14,13 @@ ANON = "anonymous"
 ROLES = [ANON, Role.LEARNER, Role.TRAINER, Role.ADMIN]
 TO_LOGIN = "login"  # a redirect to the login page
 
-URL_VALUES = {"lesson_id": "inleiding", "filename": "css/app.css"}
+# attempt 999999 exists for nobody: signed-in users get 404, never someone else's attempt.
+URL_VALUES = {
+    "lesson_id": "inleiding",
+    "filename": "css/app.css",
+    "quiz_id": "kennischeck-inleiding",
+    "attempt_id": 999999,
+}
 
 
 def everyone(status: int) -> dict:
@@ -40,6 +46,14 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("auth.logout", "POST"): everyone(302),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
+    ("quizzes.index", "GET"): signed_in(200),
+    ("quizzes.detail", "GET"): signed_in(200),
+    ("quizzes.start", "POST"): signed_in(302),
+    ("quizzes.practise", "POST"): signed_in(302),
+    ("quizzes.attempt", "GET"): signed_in(404),
+    ("quizzes.save", "POST"): signed_in(404),
+    ("quizzes.finish", "POST"): signed_in(404),
+    ("quizzes.result", "GET"): signed_in(404),
 }
 
 

@@ -51,7 +51,7 @@ def sentences(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(Config.CONTENT_DIR)
+    return load_catalog(Config.CONTENT_DIR, Config.QUIZZES_DIR)
 
 
 @pytest.fixture(scope="module")

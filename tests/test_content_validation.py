@@ -28,7 +28,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 
 def test_the_shipped_content_loads(content):
-    catalog = load_catalog(content)
+    catalog = load_catalog(content, Config.QUIZZES_DIR)
     assert len(catalog.lessons) == 6
 
 
@@ -56,7 +56,7 @@ def test_the_shipped_content_loads(content):
 def test_a_broken_file_is_named_with_its_problem(content, file, old, new, problem):
     replace_in(content / file, old, new)
     with pytest.raises(ContentError) as excinfo:
-        load_catalog(content)
+        load_catalog(content, Config.QUIZZES_DIR)
     assert excinfo.value.path.endswith(file)
     assert problem in excinfo.value.problem
 
@@ -64,19 +64,19 @@ def test_a_broken_file_is_named_with_its_problem(content, file, old, new, proble
 def test_a_missing_lesson_file_is_reported(content):
     (content / "lessons" / "04-stabiliteit-continuiteit.md").unlink()
     with pytest.raises(ContentError, match="stabiliteit-continuiteit' ontbreekt"):
-        load_catalog(content)
+        load_catalog(content, Config.QUIZZES_DIR)
 
 
 def test_an_unlisted_lesson_file_is_reported(content):
     (content / "lessons" / "07-extra.md").write_text("---\nid: extra\n---\ntekst\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"07-extra\.md: les 'extra' staat niet in module\.yaml"):
-        load_catalog(content)
+        load_catalog(content, Config.QUIZZES_DIR)
 
 
 def test_invalid_utf8_is_reported(content):
     (content / "lessons" / "01-inleiding.md").write_bytes(b"---\nid: inleiding\n---\n\xff\xfe")
     with pytest.raises(ContentError, match=r"01-inleiding\.md: geen geldige UTF-8"):
-        load_catalog(content)
+        load_catalog(content, Config.QUIZZES_DIR)
 
 
 def test_lesson_html_is_sanitized_at_load(content):
@@ -85,7 +85,7 @@ def test_lesson_html_is_sanitized_at_load(content):
         "\nEr zijn allerlei factoren",
         '\n<script>alert(1)</script><a href="javascript:alert(2)" onclick="x()">klik</a> Er zijn allerlei factoren',
     )
-    html = load_catalog(content).lesson("inleiding").html
+    html = load_catalog(content, Config.QUIZZES_DIR).lesson("inleiding").html
     assert "<script" not in html
     assert "javascript:" not in html
     assert "onclick" not in html

@@ -17,7 +17,10 @@ _SUBSECTION_HEADING = re.compile(r"^## (\d+)\.(\d+) (\S.*?) \{: #(sectie-\d+-\d+
 _SECTION_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 
-def load_catalog(content_dir: Path) -> Catalog:
+def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
+    """Everything under content/ and quizzes/, validated. Raises ContentError."""
+    from course.quizzes.loader import load_quizzes
+
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
         raise ContentError(content_dir, "content-map bestaat niet")
@@ -26,7 +29,8 @@ def load_catalog(content_dir: Path) -> Catalog:
     section_numbers = {s.number for lesson in lessons for s in lesson.sections}
     glossary = _load_glossary(content_dir / "glossary.yaml", section_numbers)
     source_page = _load_page(content_dir / "source.md")
-    return Catalog(module=module, lessons=lessons, glossary=glossary, source_page=source_page)
+    quizzes = load_quizzes(quizzes_dir, section_numbers, {lesson.id for lesson in lessons}, module.pass_mark_percent)
+    return Catalog(module=module, lessons=lessons, glossary=glossary, source_page=source_page, quizzes=quizzes)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -86,7 +90,10 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
     data = _read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(path, "moet een mapping zijn")
-    _reject_unknown(path, data, {"id", "title", "content_version", "description", "lessons"})
+    _reject_unknown(path, data, {"id", "title", "content_version", "description", "lessons", "pass_mark_percent"})
+    pass_mark = data.get("pass_mark_percent")
+    if not isinstance(pass_mark, int) or isinstance(pass_mark, bool) or not 1 <= pass_mark <= 100:
+        raise ContentError(path, "veld 'pass_mark_percent' moet een geheel getal van 1 tot en met 100 zijn")
     lessons = _require_str_list(path, data, "lessons")
     duplicates = {lesson for lesson in lessons if lessons.count(lesson) > 1}
     if duplicates:
@@ -96,6 +103,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
         title=_require_str(path, data, "title"),
         content_version=_require_str(path, data, "content_version"),
         description=_require_str(path, data, "description"),
+        pass_mark_percent=pass_mark,
     )
     return module, lessons
 

@@ -5,6 +5,8 @@ from functools import cached_property
 
 from markupsafe import Markup
 
+from course.quizzes.definitions import Question, Quiz
+
 
 @dataclass(frozen=True)
 class Section:
@@ -56,6 +58,7 @@ class Module:
     title: str
     content_version: str
     description: str
+    pass_mark_percent: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,21 @@ class Catalog:
     lessons: tuple[Lesson, ...]
     glossary: tuple[GlossaryTerm, ...]
     source_page: Page
+    quizzes: tuple[Quiz, ...] = ()
+
+    def quiz(self, quiz_id: str) -> Quiz | None:
+        return next((quiz for quiz in self.quizzes if quiz.id == quiz_id), None)
+
+    def quiz_for_lesson(self, lesson_id: str) -> Quiz | None:
+        return next((quiz for quiz in self.quizzes if quiz.lesson == lesson_id), None)
+
+    @cached_property
+    def questions_by_section(self) -> dict[str, tuple[Question, ...]]:
+        found: dict[str, list[Question]] = {}
+        for quiz in self.quizzes:
+            for question in quiz.all_questions:
+                found.setdefault(question.section, []).append(question)
+        return {number: tuple(questions) for number, questions in found.items()}
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

@@ -1,0 +1,1 @@
+"""Quizzes: definitions from quizzes/, pure grading, attempt state, and the views."""

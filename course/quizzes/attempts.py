@@ -1,0 +1,286 @@
+"""Attempt state changes. They flush; the view commits (or rolls back)."""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from course.extensions import db
+from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, User
+from course.quizzes import policy
+from course.quizzes.definitions import Question, Quiz
+from course.quizzes.grading import grade
+from course.quizzes.responses import parse_form
+from course.quizzes.selection import PlannedItem, plan_attempt, plan_practice
+
+
+class AttemptNotAllowed(Exception):
+    """The retake policy does not allow a new attempt now; the message says why."""
+
+
+class StaleAttempt(Exception):
+    """The form came from an older view of the attempt (another tab saved or finished it)."""
+
+
+class AlreadyFinished(StaleAttempt):
+    pass
+
+
+class NothingToPractise(Exception):
+    pass
+
+
+def _rng() -> random.Random:
+    return random.Random(secrets.randbits(64))  # noqa: S311 -- shuffling, not secrets
+
+
+def graded_attempts(user_id: int, quiz_id: str) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            sa.select(Attempt).where(
+                Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.mode == AttemptMode.GRADED
+            )
+        )
+    )
+
+
+def current_standing(user: User, quiz: Quiz, now: datetime) -> policy.Standing:
+    return policy.standing(quiz, graded_attempts(user.id, quiz.id), now)
+
+
+def _seen_counts(user_id: int, quiz: Quiz) -> Counter:
+    """How often the learner was asked each question, and shown each vignette, in graded attempts."""
+    rows = db.session.execute(
+        sa.select(AttemptItem.question_id, AttemptItem.vignette_id, AttemptItem.attempt_id)
+        .join(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id, Attempt.mode == AttemptMode.GRADED)
+    )
+    seen: Counter = Counter()
+    shown: set[tuple[str, int]] = set()
+    for question_id, vignette_id, attempt_id in rows:
+        seen[question_id] += 1
+        if vignette_id:
+            shown.add((vignette_id, attempt_id))
+    seen.update(vignette_id for vignette_id, _ in shown)
+    return seen
+
+
+def _insert(user: User, quiz: Quiz, mode: AttemptMode, number: int, plan: list[PlannedItem], version: str) -> Attempt:
+    attempt = Attempt(user_id=user.id, quiz_id=quiz.id, mode=mode, number=number, content_version=version)
+    db.session.add(attempt)
+    db.session.flush()
+    db.session.execute(
+        sa.insert(AttemptItem),
+        [
+            {
+                "attempt_id": attempt.id,
+                "position": position,
+                "page": planned.page,
+                "question_id": planned.question_id,
+                "vignette_id": planned.vignette_id,
+                "option_order": list(planned.option_order),
+            }
+            for position, planned in enumerate(plan, start=1)
+        ],
+    )
+    return attempt
+
+
+def start_attempt(user: User, quiz: Quiz, now: datetime, content_version: str) -> Attempt:
+    """Resume the open graded attempt, or start a new one if the policy allows it."""
+    attempts = graded_attempts(user.id, quiz.id)
+    current = policy.standing(quiz, attempts, now)
+    if current.in_progress_id is not None:
+        return next(a for a in attempts if a.id == current.in_progress_id)
+    if not current.can_start:
+        raise AttemptNotAllowed(current.blocked_reason)
+    plan = plan_attempt(quiz, _seen_counts(user.id, quiz), _rng())
+    try:
+        with db.session.begin_nested():
+            return _insert(user, quiz, AttemptMode.GRADED, current.attempts_used + 1, plan, content_version)
+    except IntegrityError:
+        # A double click started the same attempt number in parallel: use the one that won.
+        return db.session.scalars(
+            sa.select(Attempt).where(
+                Attempt.user_id == user.id,
+                Attempt.quiz_id == quiz.id,
+                Attempt.mode == AttemptMode.GRADED,
+                Attempt.number == current.attempts_used + 1,
+            )
+        ).one()
+
+
+def mistakes(user_id: int, quiz: Quiz) -> list[str]:
+    """Question ids whose most recent finished answer (graded or practice) was not fully right."""
+    rows = db.session.execute(
+        sa.select(AttemptItem.question_id, AttemptItem.correct)
+        .join(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.FINISHED)
+        .order_by(Attempt.finished_at, AttemptItem.position)
+    )
+    latest: dict[str, bool] = {}
+    for question_id, correct in rows:
+        latest[question_id] = bool(correct)
+    return [qid for qid, correct in latest.items() if not correct and quiz.question(qid) is not None]
+
+
+def start_practice(user: User, quiz: Quiz, content_version: str) -> Attempt:
+    open_practice = db.session.scalar(
+        sa.select(Attempt).where(
+            Attempt.user_id == user.id,
+            Attempt.quiz_id == quiz.id,
+            Attempt.mode == AttemptMode.PRACTICE,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+    )
+    if open_practice is not None:
+        return open_practice
+    wrong = mistakes(user.id, quiz)
+    if not wrong:
+        raise NothingToPractise
+    number = (
+        db.session.scalar(
+            sa.select(sa.func.max(Attempt.number)).where(
+                Attempt.user_id == user.id, Attempt.quiz_id == quiz.id, Attempt.mode == AttemptMode.PRACTICE
+            )
+        )
+        or 0
+    ) + 1
+    plan = plan_practice(quiz, wrong, _rng())
+    try:
+        with db.session.begin_nested():
+            return _insert(user, quiz, AttemptMode.PRACTICE, number, plan, content_version)
+    except IntegrityError:
+        raise StaleAttempt from None
+
+
+def load_items(attempt: Attempt) -> list[AttemptItem]:
+    return list(
+        db.session.scalars(
+            sa.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
+        )
+    )
+
+
+def last_page(items: list[AttemptItem]) -> int:
+    return max(item.page for item in items)
+
+
+def editable_pairs(attempt: Attempt, items: list[AttemptItem], quiz: Quiz) -> list[tuple[AttemptItem, Question]]:
+    return [(item, quiz.question(item.question_id)) for item in items if item.page == attempt.page]
+
+
+def _claim_revision(attempt: Attempt, expected_revision: int, **changes: object) -> None:
+    """Bump the revision only if nobody else did since the form was rendered: one UPDATE."""
+    result = db.session.execute(
+        sa.update(Attempt)
+        .where(
+            Attempt.id == attempt.id,
+            Attempt.revision == expected_revision,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+        .values(revision=Attempt.revision + 1, **changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        refreshed = db.session.get(Attempt, attempt.id)
+        if refreshed is not None and refreshed.is_finished:
+            raise AlreadyFinished
+        raise StaleAttempt
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    revision: int
+    page: int
+    unanswered: int
+
+
+def save_answers(
+    attempt: Attempt,
+    items: list[AttemptItem],
+    quiz: Quiz,
+    form: MultiDict,
+    expected_revision: int,
+    advance: bool = False,
+) -> SaveOutcome:
+    """Store the answers of the open page; with `advance`, lock it and unlock the next stage."""
+    responses = parse_form(form, editable_pairs(attempt, items, quiz))
+    new_page = attempt.page + 1 if advance and attempt.page < last_page(items) else attempt.page
+    _claim_revision(attempt, expected_revision, page=new_page)
+    _write_items(items, responses, graded=False)
+    unanswered = sum(1 for item in items if item.page <= new_page and _response_of(item, responses) is None)
+    return SaveOutcome(revision=expected_revision + 1, page=new_page, unanswered=unanswered)
+
+
+def unanswered_after(attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict) -> int:
+    """How many questions would stay unanswered if `form` were saved (raises on a tampered form)."""
+    responses = parse_form(form, editable_pairs(attempt, items, quiz))
+    return sum(1 for item in items if _response_of(item, responses) is None)
+
+
+def _response_of(item: AttemptItem, responses: dict[int, object]) -> object:
+    return responses.get(item.position, item.response)
+
+
+def _write_items(
+    items: list[AttemptItem], responses: dict[int, object], graded: bool, quiz: Quiz | None = None
+) -> None:
+    rows = []
+    for item in items:
+        response = _response_of(item, responses)
+        row = {"id": item.id, "response": response}
+        if graded:
+            result = grade(quiz.question(item.question_id), response)
+            row |= {"score": result.score, "correct": result.correct}
+        elif item.position not in responses:
+            continue
+        rows.append(row)
+    if rows:
+        # One executemany, however many questions: the submit stays at a bounded statement count.
+        db.session.execute(sa.update(AttemptItem), rows, execution_options={"synchronize_session": False})
+
+
+@dataclass(frozen=True)
+class FinishOutcome:
+    points: float
+    max_points: int
+    percent: float
+    passed: bool | None
+
+
+def finish_attempt(
+    attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict, expected_revision: int, now: datetime
+) -> FinishOutcome:
+    """Grade and close the attempt exactly once; a second or stale finish raises and changes nothing."""
+    responses = parse_form(form, editable_pairs(attempt, items, quiz))
+    if attempt.page < last_page(items):
+        raise StaleAttempt  # the finish button only exists on the last stage
+    results = [grade(quiz.question(item.question_id), _response_of(item, responses)) for item in items]
+    points = sum(r.score for r in results)
+    max_points = len(items)
+    percent = math.floor(1000 * points / max_points) / 10 if max_points else 0.0
+    passed = None
+    if attempt.mode is AttemptMode.GRADED and quiz.policy.pass_mark_percent is not None:
+        passed = percent >= quiz.policy.pass_mark_percent
+    _claim_revision(
+        attempt,
+        expected_revision,
+        status=AttemptStatus.FINISHED,
+        finished_at=now,
+        points=points,
+        max_points=max_points,
+        percent=percent,
+        passed=passed,
+    )
+    _write_items(items, responses, graded=True, quiz=quiz)
+    return FinishOutcome(points, max_points, percent, passed)

@@ -1,0 +1,154 @@
+"""Frozen quiz definitions as loaded from quizzes/*.yaml."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class QuizKind(enum.StrEnum):
+    FORMATIVE = "formative"  # per-lesson knowledge check: feedback at once, unlimited tries
+    SUMMATIVE = "summative"  # final test drawn from pools
+    VIGNETTE = "vignette"  # case-vignette test
+
+
+class Counting(enum.StrEnum):
+    BEST = "best"
+    LAST = "last"
+
+
+class ReviewPolicy(enum.StrEnum):
+    IMMEDIATELY = "immediately"  # answers and explanations right after each attempt
+    AFTER_PASS = "after_pass"  # right/wrong per question; answers once passed or out of attempts
+    NEVER = "never"  # score and sections to reread only
+
+
+# What a vignette can be tagged as covering; the vignette test must cover all of them.
+COVERAGE_TAGS = (
+    "ouder",  # risk area: kenmerken en gedrag van de ouder
+    "kind",  # risk area: kenmerken van het jonge kind
+    "stabiliteit",  # risk area: stabiliteit en continuïteit in het contact
+    "gezin",  # risk area: gezins- en leefomstandigheden
+    "beschermend",  # protective factors
+    "compensatie-kindrisico",  # parent/family protection compensates a child risk factor
+    "geen-compensatie-ouderrisico",  # favourable child factors do not compensate a parent risk
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str  # "a", "b", ... in definition order
+    text: str
+    correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    id: str  # "1", "2", ... in definition order
+    text: str
+    category: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    section: str
+    prompt: str
+    pool: str | None = None
+    options: tuple[Option, ...] = ()
+    categories: tuple[Category, ...] = ()
+    items: tuple[MatchItem, ...] = ()
+    source_file: str = ""
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    def item(self, item_id: str) -> MatchItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+@dataclass(frozen=True)
+class Stage:
+    text: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Vignette:
+    id: str
+    title: str
+    covers: tuple[str, ...]
+    stages: tuple[Stage, ...]
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for stage in self.stages for q in stage.questions)
+
+
+@dataclass(frozen=True)
+class Draw:
+    pool: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int | None
+    cooldown_minutes: int
+    counts: Counting
+    review: ReviewPolicy
+    pass_mark_percent: int | None
+
+
+@dataclass(frozen=True)
+class Quiz:
+    id: str
+    title: str
+    kind: QuizKind
+    description: str
+    policy: Policy
+    lesson: str | None = None
+    questions: tuple[Question, ...] = ()
+    draw: tuple[Draw, ...] = ()
+    vignettes: tuple[Vignette, ...] = ()
+    vignettes_per_attempt: int = 0
+    source_file: str = ""
+    _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        every = list(self.questions) + [q for v in self.vignettes for q in v.questions]
+        self._by_id.update({q.id: q for q in every})
+
+    @property
+    def all_questions(self) -> tuple[Question, ...]:
+        return tuple(self._by_id.values())
+
+    def question(self, question_id: str) -> Question | None:
+        return self._by_id.get(question_id)
+
+    def vignette(self, vignette_id: str) -> Vignette | None:
+        return next((v for v in self.vignettes if v.id == vignette_id), None)
+
+    def vignette_stage(self, question_id: str) -> tuple[Vignette, int] | None:
+        """The vignette holding `question_id` and the index of the stage that asks it."""
+        for vignette in self.vignettes:
+            for index, stage in enumerate(vignette.stages):
+                if any(q.id == question_id for q in stage.questions):
+                    return vignette, index
+        return None
+
+    @property
+    def is_graded(self) -> bool:
+        return self.kind is not QuizKind.FORMATIVE

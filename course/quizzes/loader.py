@@ -1,0 +1,358 @@
+"""Read quizzes/*.yaml into Quiz definitions; every error names the file and the field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from course.catalog.errors import ContentError
+from course.quizzes.definitions import (
+    COVERAGE_TAGS,
+    Category,
+    Counting,
+    Draw,
+    MatchItem,
+    Option,
+    Policy,
+    Question,
+    Quiz,
+    QuizKind,
+    ReviewPolicy,
+    Stage,
+    Vignette,
+)
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "matching")
+TRUE_FALSE_LABELS = ("Waar", "Niet waar")
+
+_DEFAULT_POLICY = {
+    QuizKind.FORMATIVE: {"max_attempts": None, "cooldown_minutes": 0, "counts": "best", "review": "immediately"},
+    QuizKind.SUMMATIVE: {"max_attempts": 3, "cooldown_minutes": 0, "counts": "best", "review": "after_pass"},
+    QuizKind.VIGNETTE: {"max_attempts": 3, "cooldown_minutes": 0, "counts": "best", "review": "after_pass"},
+}
+
+
+class _Reader:
+    """Field access that reports `file: field: problem`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, problem: str) -> ContentError:
+        return ContentError(self.path, f"{where}: {problem}" if where else problem)
+
+    def mapping(self, value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "moet een mapping zijn")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.fail(where, f"onbekend veld '{unknown[0]}'")
+        return value
+
+    def text(self, data: dict[str, Any], key: str, where: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{where}.{key}" if where else key, "ontbreekt of is geen tekst")
+        return value.strip()
+
+    def ident(self, data: dict[str, Any], key: str, where: str) -> str:
+        value = self.text(data, key, where)
+        if not _ID.match(value):
+            raise self.fail(f"{where}.{key}" if where else key, f"'{value}' mag alleen a-z, 0-9 en '-' bevatten")
+        return value
+
+    def items(self, data: dict[str, Any], key: str, where: str, minimum: int = 1) -> list[Any]:
+        value = data.get(key)
+        if not isinstance(value, list) or len(value) < minimum:
+            raise self.fail(
+                f"{where}.{key}" if where else key, f"moet een lijst met minstens {minimum} element(en) zijn"
+            )
+        return value
+
+    def integer(self, data: dict[str, Any], key: str, where: str, minimum: int, maximum: int | None = None) -> int:
+        value = data.get(key)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            bounds = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+            raise self.fail(f"{where}.{key}" if where else key, f"moet een geheel getal {bounds} zijn")
+        return value
+
+
+def load_quizzes(
+    quizzes_dir: Path, section_numbers: set[str], lesson_ids: set[str], default_pass_mark: int
+) -> tuple[Quiz, ...]:
+    quizzes_dir = Path(quizzes_dir)
+    if not quizzes_dir.is_dir():
+        raise ContentError(quizzes_dir, "map met toetsen ontbreekt")
+    quizzes: list[Quiz] = []
+    seen_questions: dict[str, str] = {}
+    for path in sorted(quizzes_dir.glob("*.yaml")):
+        quiz = _load_quiz(path, section_numbers, lesson_ids, default_pass_mark)
+        if any(q.id == quiz.id for q in quizzes):
+            raise ContentError(path, f"id: toets '{quiz.id}' bestaat al")
+        for question in quiz.all_questions:
+            if question.id in seen_questions:
+                raise ContentError(path, f"vraag '{question.id}': id komt ook voor in {seen_questions[question.id]}")
+            seen_questions[question.id] = path.name
+        quizzes.append(quiz)
+    return tuple(quizzes)
+
+
+def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], default_pass_mark: int) -> Quiz:
+    r = _Reader(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ContentError(path, "geen geldige UTF-8-tekst") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"ongeldige YAML: {exc}") from None
+    data = r.mapping(
+        raw,
+        "",
+        {
+            "id",
+            "title",
+            "kind",
+            "description",
+            "lesson",
+            "policy",
+            "draw",
+            "questions",
+            "vignettes",
+            "vignettes_per_attempt",
+        },
+    )
+    quiz_id = r.ident(data, "id", "")
+    if quiz_id != path.stem:
+        raise r.fail("id", f"moet gelijk zijn aan de bestandsnaam ('{path.stem}')")
+    try:
+        kind = QuizKind(data.get("kind"))
+    except ValueError:
+        raise r.fail("kind", f"moet een van {', '.join(k.value for k in QuizKind)} zijn") from None
+
+    lesson = data.get("lesson")
+    if kind is QuizKind.FORMATIVE:
+        if lesson not in lesson_ids:
+            raise r.fail("lesson", f"les '{lesson}' bestaat niet")
+    elif lesson is not None:
+        raise r.fail("lesson", "alleen een kennischeck (formative) hoort bij één les")
+
+    policy = _policy(r, data.get("policy", {}), kind, default_pass_mark)
+    build = _QuestionBuilder(r, section_numbers)
+    questions: tuple[Question, ...] = ()
+    vignettes: tuple[Vignette, ...] = ()
+    draw: tuple[Draw, ...] = ()
+    per_attempt = 0
+    if kind is QuizKind.VIGNETTE:
+        if "questions" in data or "draw" in data:
+            raise r.fail("questions", "een casustoets heeft 'vignettes', geen losse 'questions' of 'draw'")
+        vignettes = tuple(
+            _vignette(r, build, raw_v, f"vignettes[{i}]") for i, raw_v in enumerate(r.items(data, "vignettes", ""))
+        )
+        ids = [v.id for v in vignettes]
+        if len(ids) != len(set(ids)):
+            raise r.fail("vignettes", "een casus-id komt meer dan eens voor")
+        per_attempt = r.integer(data, "vignettes_per_attempt", "", 1, len(vignettes))
+    else:
+        if "vignettes" in data or "vignettes_per_attempt" in data:
+            raise r.fail("vignettes", "alleen een casustoets (kind: vignette) heeft casussen")
+        questions = tuple(
+            build.question(raw_q, f"questions[{i}]") for i, raw_q in enumerate(r.items(data, "questions", ""))
+        )
+        draw = _draw(r, data.get("draw"), questions)
+
+    asked = [q.id for q in questions] + [q.id for v in vignettes for q in v.questions]
+    repeated = sorted({qid for qid in asked if asked.count(qid) > 1})
+    if repeated:
+        raise r.fail(f"vraag '{repeated[0]}'", "id komt meer dan eens voor in deze toets")
+    return Quiz(
+        id=quiz_id,
+        title=r.text(data, "title", ""),
+        kind=kind,
+        description=r.text(data, "description", ""),
+        policy=policy,
+        lesson=lesson,
+        questions=questions,
+        draw=draw,
+        vignettes=vignettes,
+        vignettes_per_attempt=per_attempt,
+        source_file=str(path),
+    )
+
+
+def _policy(r: _Reader, raw: Any, kind: QuizKind, default_pass_mark: int) -> Policy:
+    data = {
+        **_DEFAULT_POLICY[kind],
+        **r.mapping(raw, "policy", {"max_attempts", "cooldown_minutes", "counts", "review", "pass_mark_percent"}),
+    }
+    max_attempts = None if data["max_attempts"] is None else r.integer(data, "max_attempts", "policy", 1)
+    try:
+        counts = Counting(data["counts"])
+        review = ReviewPolicy(data["review"])
+    except ValueError as exc:
+        raise r.fail("policy", str(exc)) from None
+    pass_mark = None
+    if kind is not QuizKind.FORMATIVE:
+        pass_mark = (
+            r.integer(data, "pass_mark_percent", "policy", 1, 100) if "pass_mark_percent" in data else default_pass_mark
+        )
+    elif "pass_mark_percent" in data:
+        raise r.fail("policy.pass_mark_percent", "een kennischeck heeft geen cesuur")
+    return Policy(
+        max_attempts=max_attempts,
+        cooldown_minutes=r.integer(data, "cooldown_minutes", "policy", 0, 60 * 24 * 30),
+        counts=counts,
+        review=review,
+        pass_mark_percent=pass_mark,
+    )
+
+
+def _draw(r: _Reader, raw: Any, questions: tuple[Question, ...]) -> tuple[Draw, ...]:
+    if raw is None:
+        if any(q.pool for q in questions):
+            raise r.fail("draw", "vragen hebben een 'pool' maar de toets heeft geen 'draw'")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("draw", "moet een lijst met pools zijn")
+    draws = []
+    for i, raw_d in enumerate(raw):
+        where = f"draw[{i}]"
+        d = r.mapping(raw_d, where, {"pool", "count"})
+        pool = r.ident(d, "pool", where)
+        size = sum(1 for q in questions if q.pool == pool)
+        if size == 0:
+            raise r.fail(where, f"pool '{pool}' heeft geen vragen")
+        draws.append(Draw(pool, r.integer(d, "count", where, 1, size)))
+    pools = {d.pool for d in draws}
+    if len(pools) != len(draws):
+        raise r.fail("draw", "een pool staat er meer dan eens in")
+    for q in questions:
+        if q.pool not in pools:
+            raise r.fail(f"vraag '{q.id}'", f"pool '{q.pool}' staat niet in 'draw'")
+    return tuple(draws)
+
+
+def _vignette(r: _Reader, build: _QuestionBuilder, raw: Any, where: str) -> Vignette:
+    data = r.mapping(raw, where, {"id", "title", "covers", "stages"})
+    covers = r.items(data, "covers", where)
+    for tag in covers:
+        if tag not in COVERAGE_TAGS:
+            raise r.fail(f"{where}.covers", f"onbekend label '{tag}' (kies uit {', '.join(COVERAGE_TAGS)})")
+    stages = []
+    for s, raw_s in enumerate(r.items(data, "stages", where)):
+        stage_where = f"{where}.stages[{s}]"
+        stage = r.mapping(raw_s, stage_where, {"text", "questions"})
+        questions = tuple(
+            build.question(raw_q, f"{stage_where}.questions[{i}]", pooled=False)
+            for i, raw_q in enumerate(r.items(stage, "questions", stage_where))
+        )
+        stages.append(Stage(text=r.text(stage, "text", stage_where), questions=questions))
+    return Vignette(
+        id=r.ident(data, "id", where), title=r.text(data, "title", where), covers=tuple(covers), stages=tuple(stages)
+    )
+
+
+class _QuestionBuilder:
+    def __init__(self, reader: _Reader, section_numbers: set[str]) -> None:
+        self.r = reader
+        self.sections = section_numbers
+
+    def question(self, raw: Any, where: str, pooled: bool = True) -> Question:
+        r = self.r
+        data = r.mapping(
+            raw,
+            where,
+            {
+                "id",
+                "type",
+                "section",
+                "prompt",
+                "pool",
+                "options",
+                "answer",
+                "explanation_true",
+                "explanation_false",
+                "categories",
+                "items",
+            },
+        )
+        qid = r.ident(data, "id", where)
+        where = f"vraag '{qid}'"
+        qtype = data.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise r.fail(f"{where}.type", f"moet een van {', '.join(QUESTION_TYPES)} zijn")
+        section = data.get("section")
+        if not isinstance(section, str) or section not in self.sections:
+            raise r.fail(f"{where}.section", f"sectie {section!r} bestaat niet in de lessen")
+        pool = data.get("pool")
+        if pool is not None and (not pooled or not isinstance(pool, str) or not _ID.match(pool)):
+            raise r.fail(f"{where}.pool", "ongeldige pool")
+        common = {
+            "id": qid,
+            "type": qtype,
+            "section": section,
+            "prompt": r.text(data, "prompt", where),
+            "pool": pool,
+            "source_file": str(r.path),
+        }
+        if qtype in ("single_choice", "multiple_response"):
+            return Question(**common, options=self._options(data, where, qtype))
+        if qtype == "true_false":
+            answer = data.get("answer")
+            if not isinstance(answer, bool):
+                raise r.fail(f"{where}.answer", "moet true of false zijn")
+            options = (
+                Option("a", TRUE_FALSE_LABELS[0], answer is True, r.text(data, "explanation_true", where)),
+                Option("b", TRUE_FALSE_LABELS[1], answer is False, r.text(data, "explanation_false", where)),
+            )
+            return Question(**common, options=options)
+        return Question(**common, **self._matching(data, where))
+
+    def _options(self, data: dict[str, Any], where: str, qtype: str) -> tuple[Option, ...]:
+        r = self.r
+        options = []
+        for i, raw_o in enumerate(r.items(data, "options", where, minimum=2 if qtype == "single_choice" else 3)):
+            o_where = f"{where}.options[{i}]"
+            o = r.mapping(raw_o, o_where, {"text", "correct", "explanation"})
+            if not isinstance(o.get("correct"), bool):
+                raise r.fail(f"{o_where}.correct", "moet true of false zijn")
+            options.append(
+                Option(chr(ord("a") + i), r.text(o, "text", o_where), o["correct"], r.text(o, "explanation", o_where))
+            )
+        correct = sum(o.correct for o in options)
+        if qtype == "single_choice" and correct != 1:
+            raise r.fail(f"{where}.options", f"precies één optie moet correct zijn (nu {correct})")
+        if qtype == "multiple_response" and not 1 <= correct < len(options):
+            raise r.fail(f"{where}.options", "minstens één optie moet correct en minstens één onjuist zijn")
+        if len({o.text for o in options}) != len(options):
+            raise r.fail(f"{where}.options", "twee opties hebben dezelfde tekst")
+        return tuple(options)
+
+    def _matching(self, data: dict[str, Any], where: str) -> dict[str, tuple]:
+        r = self.r
+        categories = []
+        for i, raw_c in enumerate(r.items(data, "categories", where, minimum=2)):
+            c_where = f"{where}.categories[{i}]"
+            c = r.mapping(raw_c, c_where, {"id", "label"})
+            categories.append(Category(r.ident(c, "id", c_where), r.text(c, "label", c_where)))
+        category_ids = [c.id for c in categories]
+        if len(set(category_ids)) != len(category_ids):
+            raise r.fail(f"{where}.categories", "een categorie-id komt meer dan eens voor")
+        items = []
+        for i, raw_i in enumerate(r.items(data, "items", where, minimum=2)):
+            i_where = f"{where}.items[{i}]"
+            it = r.mapping(raw_i, i_where, {"text", "category", "explanation"})
+            if it.get("category") not in category_ids:
+                raise r.fail(f"{i_where}.category", f"categorie {it.get('category')!r} bestaat niet")
+            items.append(
+                MatchItem(str(i + 1), r.text(it, "text", i_where), it["category"], r.text(it, "explanation", i_where))
+            )
+        return {"categories": tuple(categories), "items": tuple(items)}

@@ -1,0 +1,89 @@
+"""Retake rules: what a learner's attempts allow next. Pure functions over plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from course.quizzes.definitions import Counting, Quiz, ReviewPolicy
+from course.timeutil import as_utc
+
+
+class AttemptLike(Protocol):
+    number: int
+    finished_at: datetime | None
+    percent: float | None
+    passed: bool | None
+
+    @property
+    def is_finished(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Standing:
+    attempts_used: int
+    attempts_left: int | None  # None: unlimited
+    in_progress_id: int | None
+    best_percent: float | None
+    last_percent: float | None
+    counted_percent: float | None  # the one the policy counts (best or last)
+    passed: bool
+    can_start: bool
+    blocked_reason: str | None
+    next_start_at: datetime | None
+
+    @property
+    def finished_any(self) -> bool:
+        return self.last_percent is not None
+
+
+def standing(quiz: Quiz, attempts: Sequence[AttemptLike], now: datetime, extra_attempts: int = 0) -> Standing:
+    """Where a learner stands on `quiz`, given their graded attempts (any order)."""
+    ordered = sorted(attempts, key=lambda a: a.number)
+    finished = [a for a in ordered if a.is_finished]
+    in_progress = next((a for a in ordered if not a.is_finished), None)
+    best = max((a.percent for a in finished), default=None)
+    last = finished[-1].percent if finished else None
+    if quiz.policy.counts is Counting.BEST:
+        counted, passed = best, any(a.passed for a in finished)
+    else:
+        counted, passed = last, bool(finished and finished[-1].passed)
+
+    limit = None if quiz.policy.max_attempts is None else quiz.policy.max_attempts + extra_attempts
+    left = None if limit is None else max(0, limit - len(ordered))
+    reason: str | None = None
+    next_at: datetime | None = None
+    if in_progress is not None:
+        reason = None  # resuming is always possible
+    elif left == 0:
+        reason = "Je hebt geen pogingen meer over."
+    elif finished and quiz.policy.cooldown_minutes:
+        next_at = as_utc(finished[-1].finished_at) + timedelta(minutes=quiz.policy.cooldown_minutes)
+        if now < next_at:
+            reason = f"Je kunt een nieuwe poging starten vanaf {next_at:%H:%M} uur (UTC)."
+        else:
+            next_at = None
+    return Standing(
+        attempts_used=len(ordered),
+        attempts_left=left,
+        in_progress_id=getattr(in_progress, "id", None),
+        best_percent=best,
+        last_percent=last,
+        counted_percent=counted,
+        passed=passed,
+        can_start=in_progress is not None or reason is None,
+        blocked_reason=reason,
+        next_start_at=next_at,
+    )
+
+
+def answers_visible(quiz: Quiz, current: Standing) -> bool:
+    """May the learner see keys and explanations of finished graded attempts now?"""
+    review = quiz.policy.review
+    if review is ReviewPolicy.IMMEDIATELY:
+        return True
+    if review is ReviewPolicy.AFTER_PASS:
+        return current.passed or current.attempts_left == 0
+    return False

@@ -1,0 +1,73 @@
+"""Which questions an attempt asks, and in which order. Pure: randomness comes in as `rng`."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from course.quizzes.definitions import Question, Quiz, QuizKind
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    question_id: str
+    page: int  # vignette stages unfold page by page; other quizzes have one page
+    vignette_id: str | None
+    option_order: tuple[str, ...]  # option ids, or matching item ids, in display order
+
+
+def _least_used_first(candidates: list, used: Counter, key, rng: random.Random) -> list:
+    """Candidates the learner saw least often come first; ties are broken at random."""
+    shuffled = list(candidates)
+    rng.shuffle(shuffled)
+    return sorted(shuffled, key=lambda c: used[key(c)])
+
+
+def display_order(question: Question, rng: random.Random) -> tuple[str, ...]:
+    if question.type == "matching":
+        ids = [item.id for item in question.items]
+    else:
+        ids = [option.id for option in question.options]
+    if question.type != "true_false":  # "Waar" before "Niet waar" reads naturally
+        rng.shuffle(ids)
+    return tuple(ids)
+
+
+def plan_attempt(quiz: Quiz, seen: Counter, rng: random.Random) -> list[PlannedItem]:
+    """The items of a new attempt. `seen` counts how often the learner already got each
+    question or vignette id, so a retake draws different ones where the bank allows."""
+    if quiz.kind is QuizKind.VIGNETTE:
+        chosen = _least_used_first(list(quiz.vignettes), seen, lambda v: v.id, rng)[: quiz.vignettes_per_attempt]
+        items: list[PlannedItem] = []
+        page = 0
+        for vignette in chosen:
+            for stage in vignette.stages:
+                items += [PlannedItem(q.id, page, vignette.id, display_order(q, rng)) for q in stage.questions]
+                page += 1
+        return items
+    if quiz.draw:
+        questions: list[Question] = []
+        for draw in quiz.draw:
+            pool = [q for q in quiz.questions if q.pool == draw.pool]
+            questions += _least_used_first(pool, seen, lambda q: q.id, rng)[: draw.count]
+        rng.shuffle(questions)
+    else:
+        questions = list(quiz.questions)
+    return [PlannedItem(q.id, 0, None, display_order(q, rng)) for q in questions]
+
+
+def plan_practice(quiz: Quiz, mistakes: list[str], rng: random.Random) -> list[PlannedItem]:
+    """A practice attempt from the question ids the learner answered wrongly, one page."""
+    questions = [quiz.question(qid) for qid in dict.fromkeys(mistakes) if quiz.question(qid) is not None]
+    rng.shuffle(questions)
+    if quiz.vignettes:  # keep the questions of one case and stage together, in story order
+        order = {q.id: n for n, q in enumerate(quiz.all_questions)}
+        questions.sort(key=lambda q: order[q.id])
+    # Vignette questions keep their case, so the scenario can be shown with them again.
+    return [PlannedItem(q.id, 0, _vignette_id(quiz, q.id), display_order(q, rng)) for q in questions]
+
+
+def _vignette_id(quiz: Quiz, question_id: str) -> str | None:
+    found = quiz.vignette_stage(question_id)
+    return found[0].id if found else None

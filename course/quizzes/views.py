@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from course.catalog.access import get_catalog
+from course.extensions import db
+from course.models import Attempt, AttemptMode
+from course.quizzes import attempts as ops
+from course.quizzes import policy
+from course.quizzes.definitions import QuizKind
+from course.quizzes.forms import ActionForm
+from course.quizzes.presenting import present
+from course.quizzes.responses import TamperedSubmission
+from course.timeutil import utcnow
+
+bp = Blueprint("quizzes", __name__)
+log = logging.getLogger(__name__)
+
+STALE_MESSAGE = (
+    "Deze poging is intussen in een ander venster of tabblad gewijzigd. Er is niets opgeslagen van dit "
+    "formulier. Je ziet hieronder de actuele stand; controleer je antwoorden en ga verder."
+)
+FINISHED_MESSAGE = "Deze poging was al afgerond. Er is niets gewijzigd; hieronder zie je de uitslag."
+TAMPERED_MESSAGE = "Het formulier past niet bij deze poging. Er is niets opgeslagen. Laad de pagina opnieuw."
+KIND_LABELS = {QuizKind.FORMATIVE: "Kennischeck", QuizKind.SUMMATIVE: "Eindtoets", QuizKind.VIGNETTE: "Casustoets"}
+
+
+@bp.app_context_processor
+def quiz_labels() -> dict:
+    return {"quiz_kind_labels": KIND_LABELS}
+
+
+def _quiz_or_404(quiz_id: str):
+    return get_catalog().quiz(quiz_id) or abort(404)
+
+
+def _own_attempt_or_404(attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    # Someone else's attempt is "not found", not "forbidden": ids reveal nothing.
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.get("/toetsen")
+@login_required
+def index():
+    catalog = get_catalog()
+    now = utcnow()
+    rows = [(quiz, ops.current_standing(current_user, quiz, now)) for quiz in catalog.quizzes]
+    return render_template("quizzes/index.html", rows=rows)
+
+
+@bp.get("/toetsen/<quiz_id>")
+@login_required
+def detail(quiz_id: str):
+    quiz = _quiz_or_404(quiz_id)
+    attempts = ops.graded_attempts(current_user.id, quiz.id)
+    standing = policy.standing(quiz, attempts, utcnow())
+    return render_template(
+        "quizzes/detail.html",
+        quiz=quiz,
+        standing=standing,
+        attempts=sorted(attempts, key=lambda a: a.number, reverse=True),
+        mistakes=len(ops.mistakes(current_user.id, quiz)),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/toetsen/<quiz_id>/starten")
+@login_required
+def start(quiz_id: str):
+    quiz = _quiz_or_404(quiz_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = ops.start_attempt(current_user, quiz, utcnow(), get_catalog().module.content_version)
+    except ops.AttemptNotAllowed as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("quizzes.detail", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.post("/toetsen/<quiz_id>/oefenen")
+@login_required
+def practise(quiz_id: str):
+    quiz = _quiz_or_404(quiz_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = ops.start_practice(current_user, quiz, get_catalog().module.content_version)
+    except ops.NothingToPractise:
+        db.session.rollback()
+        flash("Je hebt bij deze toets geen fouten om te oefenen.", "info")
+        return redirect(url_for("quizzes.detail", quiz_id=quiz.id))
+    except ops.StaleAttempt:
+        db.session.rollback()
+        flash("Er is al een oefenronde gestart; probeer het opnieuw.", "info")
+        return redirect(url_for("quizzes.detail", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/pogingen/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.is_finished:
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    quiz = _quiz_or_404(attempt.quiz_id)
+    items = ops.load_items(attempt)
+    return render_template(
+        "quizzes/attempt.html",
+        quiz=quiz,
+        attempt=attempt,
+        blocks=present(quiz, get_catalog(), items, open_page=attempt.page, show_key=False),
+        is_last_page=attempt.page >= ops.last_page(items),
+        pages=ops.last_page(items) + 1,
+        confirm_incomplete=session.get("confirm_finish") == attempt.id,
+    )
+
+
+def _expected_revision() -> int | None:
+    value = request.form.get("revision", "")
+    return int(value) if value.isdigit() else None
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _check_csrf() -> None:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        abort(400)
+
+
+def _refused(attempt: Attempt, message: str, status: int):
+    """A rejected save/finish: nothing changed; tell the learner and show the current state."""
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(error=message), status
+    flash(message, "warning")
+    target = "quizzes.result" if db.session.get(Attempt, attempt.id).is_finished else "quizzes.attempt"
+    return redirect(url_for(target, attempt_id=attempt.id))
+
+
+@bp.post("/pogingen/<int:attempt_id>/opslaan")
+@login_required
+def save(attempt_id: int):
+    _check_csrf()
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.is_finished:
+        return _refused(attempt, FINISHED_MESSAGE, 409)
+    revision = _expected_revision()
+    if revision is None:
+        return _refused(attempt, TAMPERED_MESSAGE, 400)
+    quiz = _quiz_or_404(attempt.quiz_id)
+    items = ops.load_items(attempt)
+    advance = request.form.get("action") == "next"
+    try:
+        outcome = ops.save_answers(attempt, items, quiz, request.form, revision, advance=advance)
+    except TamperedSubmission:
+        log.warning("Poging %s: formulier past niet bij de poging", attempt_id)
+        return _refused(attempt, TAMPERED_MESSAGE, 400)
+    except ops.AlreadyFinished:
+        return _refused(attempt, FINISHED_MESSAGE, 409)
+    except ops.StaleAttempt:
+        return _refused(attempt, STALE_MESSAGE, 409)
+    db.session.commit()
+    if _wants_json():
+        return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
+    flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.post("/pogingen/<int:attempt_id>/afronden")
+@login_required
+def finish(attempt_id: int):
+    _check_csrf()
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.is_finished:
+        return _refused(attempt, FINISHED_MESSAGE, 409)
+    revision = _expected_revision()
+    if revision is None:
+        return _refused(attempt, TAMPERED_MESSAGE, 400)
+    quiz = _quiz_or_404(attempt.quiz_id)
+    items = ops.load_items(attempt)
+    try:
+        unanswered = (
+            0 if request.form.get("confirm_incomplete") else ops.unanswered_after(attempt, items, quiz, request.form)
+        )
+        if unanswered:
+            # Keep what was answered, and ask once whether to finish anyway.
+            ops.save_answers(attempt, items, quiz, request.form, revision)
+            db.session.commit()
+            session["confirm_finish"] = attempt.id
+            flash(
+                f"Je hebt nog {unanswered} vraag/vragen niet beantwoord. Beantwoord ze, of bevestig "
+                "onderaan dat je toch wilt afronden.",
+                "warning",
+            )
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+        result = ops.finish_attempt(attempt, items, quiz, request.form, revision, utcnow())
+    except TamperedSubmission:
+        log.warning("Poging %s: formulier past niet bij de poging", attempt_id)
+        return _refused(attempt, TAMPERED_MESSAGE, 400)
+    except ops.AlreadyFinished:
+        return _refused(attempt, FINISHED_MESSAGE, 409)
+    except ops.StaleAttempt:
+        return _refused(attempt, STALE_MESSAGE, 409)
+    db.session.commit()
+    session.pop("confirm_finish", None)
+    log.info("Poging %s afgerond", attempt_id)
+    if result.passed is True:
+        flash(f"Geslaagd met {result.percent:g}%.", "success")
+    elif result.passed is False:
+        flash(f"Niet geslaagd: {result.percent:g}% (cesuur {quiz.policy.pass_mark_percent}%).", "warning")
+    else:
+        flash(f"Afgerond: {result.percent:g}% goed.", "info")
+    return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+
+
+@bp.get("/pogingen/<int:attempt_id>/resultaat")
+@login_required
+def result(attempt_id: int):
+    attempt = _own_attempt_or_404(attempt_id)
+    if not attempt.is_finished:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    quiz = _quiz_or_404(attempt.quiz_id)
+    standing = ops.current_standing(current_user, quiz, utcnow())
+    show_key = attempt.mode is AttemptMode.PRACTICE or policy.answers_visible(quiz, standing)
+    items = ops.load_items(attempt)
+    return render_template(
+        "quizzes/result.html",
+        quiz=quiz,
+        attempt=attempt,
+        standing=standing,
+        show_key=show_key,
+        show_right_wrong=show_key or quiz.policy.review.value != "never",
+        blocks=present(quiz, get_catalog(), items, open_page=None, show_key=show_key),
+        mistakes=len(ops.mistakes(current_user.id, quiz)),
+        form=ActionForm(),
+    )
