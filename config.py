@@ -73,6 +73,12 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
+    # Public verification of certificates: lookups per client address per window.
+    VERIFY_RATE_LIMIT = 30
+    VERIFY_RATE_WINDOW_SECONDS = 60
+    # Absolute base for links printed on certificates (QR code); defaults to the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+
 
 class TestConfig(Config):
     TESTING = True

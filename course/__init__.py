@@ -68,7 +68,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from course.admin.views import bp as admin_bp
     from course.auth.views import bp as auth_bp
+    from course.certificates.views import bp as certificates_bp
     from course.health.views import bp as health_bp
     from course.lessons.views import bp as lessons_bp
     from course.quizzes.views import bp as quizzes_bp
@@ -76,6 +78,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(lessons_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(health_bp)
 
 
@@ -93,10 +97,13 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from course.catalog.access import get_catalog
+    from course.certificates.codes import display
 
     @app.context_processor
     def inject_catalog() -> dict[str, Any]:
         return {"catalog": get_catalog()}
+
+    app.add_template_filter(display, "code_display")
 
 
 def register_commands(app: Flask) -> None:

@@ -20,6 +20,8 @@ URL_VALUES = {
     "filename": "css/app.css",
     "quiz_id": "kennischeck-inleiding",
     "attempt_id": 999999,
+    "certificate_id": 999999,
+    "code": "ONBEKEND",
 }
 
 
@@ -29,6 +31,10 @@ def everyone(status: int) -> dict:
 
 def signed_in(status: int, anonymous=TO_LOGIN) -> dict:
     return {ANON: anonymous, Role.LEARNER: status, Role.TRAINER: status, Role.ADMIN: status}
+
+
+def admins_only(status: int) -> dict:
+    return {ANON: TO_LOGIN, Role.LEARNER: 403, Role.TRAINER: 403, Role.ADMIN: status}
 
 
 EXPECTED: dict[tuple[str, str], dict] = {
@@ -54,6 +60,16 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("quizzes.save", "POST"): signed_in(404),
     ("quizzes.finish", "POST"): signed_in(404),
     ("quizzes.result", "GET"): signed_in(404),
+    ("auth.profile", "GET"): signed_in(200),
+    ("auth.profile", "POST"): signed_in(200),
+    ("certificates.mine", "GET"): signed_in(200),
+    ("certificates.download", "GET"): signed_in(404),
+    ("certificates.verify", "GET"): everyone(200),
+    ("certificates.verify_code", "GET"): everyone(404),
+    ("admin.index", "GET"): admins_only(200),
+    ("admin.certificates", "GET"): admins_only(200),
+    ("admin.certificate", "GET"): admins_only(404),
+    ("admin.certificate", "POST"): admins_only(404),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,9 @@ VALID = {
 
 
 def write_quiz(directory: Path, data: dict) -> Path:
-    directory.mkdir(exist_ok=True)
+    """Write `data` beside copies of the real bank (module.yaml's completion rules need it)."""
+    if not directory.exists():
+        shutil.copytree(Config.QUIZZES_DIR, directory)
     path = directory / f"{data['id']}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -146,7 +149,14 @@ def test_matching_items_must_use_declared_categories(tmp_path):
 
 
 def test_broken_yaml_is_reported(tmp_path):
-    (tmp_path / "q").mkdir()
+    shutil.copytree(Config.QUIZZES_DIR, tmp_path / "q")
     (tmp_path / "q" / "kapot.yaml").write_text("id: [kapot", encoding="utf-8")
     with pytest.raises(ContentError, match=r"kapot\.yaml: ongeldige YAML"):
+        load(tmp_path / "q")
+
+
+def test_completion_rules_must_name_graded_quizzes(tmp_path):
+    shutil.copytree(Config.QUIZZES_DIR, tmp_path / "q")
+    (tmp_path / "q" / "eindtoets.yaml").unlink()
+    with pytest.raises(ContentError, match=r"module\.yaml: completion\.quizzes_passed: 'eindtoets'"):
         load(tmp_path / "q")

@@ -62,3 +62,16 @@ def _dummy_hash() -> str:
 
         cache[method] = generate_password_hash("dummy-password-for-timing", method=method)
     return cache[method]
+
+
+def update_profile(user: User, display_name: str, register_name: str, register_number: str, now) -> None:
+    """Name and, with consent, the professional register. No register clears number and consent."""
+    user.display_name = display_name.strip()
+    number = register_number.replace(" ", "")
+    if register_name and number:
+        if (user.register_name, user.register_number) != (register_name, number) or user.register_consent_at is None:
+            user.register_consent_at = now
+        user.register_name, user.register_number = register_name, number
+    else:
+        user.register_name = user.register_number = user.register_consent_at = None
+    log.info("Profiel bijgewerkt voor account %s", user.id)

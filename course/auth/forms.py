@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 EMAIL_MESSAGE = "Vul een geldig e-mailadres in."
@@ -56,3 +56,37 @@ class PasswordChangeForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Empty form: logging out is a POST that carries a CSRF token."""
+
+
+REGISTERS = [
+    SelectChoice("", "Geen register"),
+    SelectChoice("SKJ", "SKJ – Stichting Kwaliteitsregister Jeugd"),
+    SelectChoice("BIG", "BIG-register"),
+    SelectChoice("V&VN", "V&VN Kwaliteitsregister"),
+]
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        "Naam (zoals op je certificaat)",
+        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
+    )
+    register_name = SelectField("Beroepsregister", choices=REGISTERS, validate_choice=True)
+    register_number = StringField("Registratienummer", validators=[Length(max=20, message="Hoogstens 20 tekens.")])
+    consent = BooleanField(
+        "Ik geef toestemming om mijn register en registratienummer op mijn certificaat en in de "
+        "accreditatie-export van mijn trainer te zetten."
+    )
+
+    def validate_register_number(self, field: StringField) -> None:
+        number = (field.data or "").replace(" ", "")
+        if self.register_name.data and not number:
+            raise ValidationError("Vul je registratienummer in, of kies ‘Geen register’.")
+        if number and not (number.isdigit() and 4 <= len(number) <= 12):
+            raise ValidationError("Een registratienummer bestaat uit 4 tot 12 cijfers.")
+        if number and not self.register_name.data:
+            raise ValidationError("Kies het register waar dit nummer bij hoort.")
+
+    def validate_consent(self, field: BooleanField) -> None:
+        if self.register_name.data and not field.data:
+            raise ValidationError("Zonder toestemming slaan we je registratienummer niet op.")

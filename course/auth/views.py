@@ -7,10 +7,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from course.auth import accounts, throttle
 from course.auth.access import safe_next_url
-from course.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, RegisterForm
+from course.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
 from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import User
+from course.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -107,3 +108,21 @@ def change_password():
             flash("Je wachtwoord is gewijzigd. Andere sessies zijn uitgelogd.", "success")
             return redirect(url_for("lessons.index"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/profiel", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user) if request.method == "GET" else ProfileForm()
+    if request.method == "GET":
+        form.consent.data = user.register_consent_at is not None
+        form.register_name.data = user.register_name or ""
+    if form.validate_on_submit():
+        accounts.update_profile(
+            user, form.display_name.data, form.register_name.data, form.register_number.data or "", utcnow()
+        )
+        db.session.commit()
+        flash("Je profiel is opgeslagen. Wijzigingen gelden voor certificaten die hierna worden uitgegeven.", "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form)

@@ -10,7 +10,16 @@ import yaml
 
 from course.catalog.errors import ContentError
 from course.catalog.markup import render_markdown
-from course.catalog.types import Catalog, GlossaryTerm, Lesson, Module, Page, Section
+from course.catalog.types import (
+    Accreditation,
+    Catalog,
+    CompletionRules,
+    GlossaryTerm,
+    Lesson,
+    Module,
+    Page,
+    Section,
+)
 
 _LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9-]+)\.md$")
 _SUBSECTION_HEADING = re.compile(r"^## (\d+)\.(\d+) (\S.*?) \{: #(sectie-\d+-\d+) \}$")
@@ -30,6 +39,13 @@ def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
     glossary = _load_glossary(content_dir / "glossary.yaml", section_numbers)
     source_page = _load_page(content_dir / "source.md")
     quizzes = load_quizzes(quizzes_dir, section_numbers, {lesson.id for lesson in lessons}, module.pass_mark_percent)
+    graded = {quiz.id for quiz in quizzes if quiz.is_graded}
+    for quiz_id in module.completion.quizzes_passed:
+        if quiz_id not in graded:
+            raise ContentError(
+                content_dir / "module.yaml",
+                f"completion.quizzes_passed: '{quiz_id}' is geen eindtoets of casustoets in quizzes/",
+            )
     return Catalog(module=module, lessons=lessons, glossary=glossary, source_page=source_page, quizzes=quizzes)
 
 
@@ -90,7 +106,22 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
     data = _read_yaml(path)
     if not isinstance(data, dict):
         raise ContentError(path, "moet een mapping zijn")
-    _reject_unknown(path, data, {"id", "title", "content_version", "description", "lessons", "pass_mark_percent"})
+    _reject_unknown(
+        path,
+        data,
+        {
+            "id",
+            "title",
+            "content_version",
+            "description",
+            "lessons",
+            "pass_mark_percent",
+            "study_load",
+            "completion",
+            "certificate",
+            "accreditation",
+        },
+    )
     pass_mark = data.get("pass_mark_percent")
     if not isinstance(pass_mark, int) or isinstance(pass_mark, bool) or not 1 <= pass_mark <= 100:
         raise ContentError(path, "veld 'pass_mark_percent' moet een geheel getal van 1 tot en met 100 zijn")
@@ -104,8 +135,53 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
         content_version=_require_str(path, data, "content_version"),
         description=_require_str(path, data, "description"),
         pass_mark_percent=pass_mark,
+        study_load=_require_str(path, data, "study_load"),
+        completion=_completion(path, data.get("completion")),
+        certificate_validity_months=_validity(path, data.get("certificate")),
+        accreditation=_accreditation(path, data.get("accreditation")),
     )
     return module, lessons
+
+
+def _completion(path: Path, raw: Any) -> CompletionRules:
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'completion' ontbreekt of is geen mapping")
+    _reject_unknown(path, raw, {"all_lessons_read", "quizzes_passed"})
+    if not isinstance(raw.get("all_lessons_read"), bool):
+        raise ContentError(path, "veld 'completion.all_lessons_read' moet true of false zijn")
+    quizzes = raw.get("quizzes_passed", [])
+    if not isinstance(quizzes, list) or not all(isinstance(q, str) for q in quizzes):
+        raise ContentError(path, "veld 'completion.quizzes_passed' moet een lijst met toets-id's zijn")
+    if not raw["all_lessons_read"] and not quizzes:
+        raise ContentError(path, "veld 'completion' stelt geen enkele eis")
+    return CompletionRules(raw["all_lessons_read"], tuple(quizzes))
+
+
+def _validity(path: Path, raw: Any) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'certificate' moet een mapping zijn")
+    _reject_unknown(path, raw, {"validity_months"})
+    months = raw.get("validity_months")
+    if months is not None and (not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 240):
+        raise ContentError(path, "veld 'certificate.validity_months' moet leeg zijn of een geheel getal van 1 tot 240")
+    return months
+
+
+def _accreditation(path: Path, raw: Any) -> Accreditation | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'accreditation' moet een mapping zijn")
+    _reject_unknown(path, raw, {"body", "points", "activity_id"})
+    values = {}
+    for field in ("body", "points", "activity_id"):
+        value = raw.get(field)
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            raise ContentError(path, f"veld 'accreditation.{field}' ontbreekt")
+        values[field] = str(value).strip()
+    return Accreditation(**values)
 
 
 def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:

@@ -53,12 +53,29 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Accreditation:
+    body: str
+    points: str
+    activity_id: str
+
+
+@dataclass(frozen=True)
+class CompletionRules:
+    all_lessons_read: bool
+    quizzes_passed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Module:
     id: str
     title: str
     content_version: str
     description: str
     pass_mark_percent: int
+    study_load: str
+    completion: CompletionRules
+    certificate_validity_months: int | None
+    accreditation: Accreditation | None
 
 
 @dataclass(frozen=True)

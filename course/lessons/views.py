@@ -4,9 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from course.catalog.access import get_catalog
+from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
 from course.extensions import db
 from course.lessons import progress
 from course.lessons.forms import MarkReadForm
+from course.quizzes.attempts import all_standings
+from course.timeutil import utcnow
 
 bp = Blueprint("lessons", __name__)
 
@@ -14,11 +17,21 @@ bp = Blueprint("lessons", __name__)
 @bp.get("/")
 def index():
     catalog = get_catalog()
-    read_ids = progress.read_lesson_ids(current_user) if current_user.is_authenticated else set()
+    if not current_user.is_authenticated:
+        return render_template("lessons/index.html", read_ids=set(), summary=progress.course_progress(catalog, set()))
+    now = utcnow()
+    # Self-healing: if issuing after the last step failed, the dashboard issues it now.
+    certificate, _ = award_if_complete(current_user, catalog, now)
+    read_ids = progress.read_lesson_ids(current_user)
+    earlier = certificates_of(current_user.id, catalog.module.id)
     return render_template(
         "lessons/index.html",
         read_ids=read_ids,
         summary=progress.course_progress(catalog, read_ids),
+        standings=all_standings(current_user, catalog, now),
+        completion=learner_completion(current_user, catalog, None if certificate else since_last(earlier)),
+        certificate=certificate,
+        earlier_certificates=earlier,
     )
 
 
@@ -48,6 +61,11 @@ def mark_read(lesson_id: str):
     if progress.mark_read(current_user, lesson, catalog.module.content_version):
         db.session.commit()
         flash(f"Les {lesson.chapter} is gemarkeerd als gelezen.", "success")
+        _, new_certificate = award_if_complete(current_user, catalog, utcnow())
+        if new_certificate:
+            flash(
+                "Gefeliciteerd! Je hebt de module afgerond. Je certificaat staat klaar onder Certificaten.", "success"
+            )
     else:
         flash(f"Les {lesson.chapter} stond al als gelezen gemarkeerd.", "info")
     following = catalog.next_lesson(lesson.id)

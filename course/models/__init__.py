@@ -1,8 +1,24 @@
 """Typed models, one module per domain."""
 
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
+from course.models.audit import AuditEvent
+from course.models.certificate import Certificate, CertificateStatus
 from course.models.login_failure import LoginFailure
 from course.models.progress import LessonRead
+from course.models.rate_limit import RateLimitHit
 from course.models.user import Role, User
 
-__all__ = ["Attempt", "AttemptItem", "AttemptMode", "AttemptStatus", "LessonRead", "LoginFailure", "Role", "User"]
+__all__ = [
+    "Attempt",
+    "AttemptItem",
+    "AttemptMode",
+    "AttemptStatus",
+    "AuditEvent",
+    "Certificate",
+    "CertificateStatus",
+    "LessonRead",
+    "LoginFailure",
+    "RateLimitHit",
+    "Role",
+    "User",
+]

@@ -42,6 +42,10 @@ class User(UserMixin, db.Model):
     # Part of the login cookie: rotating it ends every other session of this user.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Professional register for accreditation (SKJ, BIG, V&VN), kept only with consent.
+    register_name: Mapped[str | None] = mapped_column(sa.String(40))
+    register_number: Mapped[str | None] = mapped_column(sa.String(40))
+    register_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

@@ -284,3 +284,14 @@ def finish_attempt(
     )
     _write_items(items, responses, graded=True, quiz=quiz)
     return FinishOutcome(points, max_points, percent, passed)
+
+
+def all_standings(user: User, catalog, now: datetime) -> dict[str, policy.Standing]:
+    """Standing on every quiz, from one query over the learner's graded attempts."""
+    attempts = db.session.scalars(
+        sa.select(Attempt).where(Attempt.user_id == user.id, Attempt.mode == AttemptMode.GRADED)
+    ).all()
+    by_quiz: dict[str, list[Attempt]] = {}
+    for attempt in attempts:
+        by_quiz.setdefault(attempt.quiz_id, []).append(attempt)
+    return {quiz.id: policy.standing(quiz, by_quiz.get(quiz.id, []), now) for quiz in catalog.quizzes}

@@ -8,6 +8,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from course.catalog.access import get_catalog
+from course.certificates.issuing import award_if_complete
 from course.extensions import db
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
@@ -210,6 +211,7 @@ def finish(attempt_id: int):
             )
             return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
         result = ops.finish_attempt(attempt, items, quiz, request.form, revision, utcnow())
+        graded = attempt.mode is AttemptMode.GRADED  # read before commit expires the object
     except TamperedSubmission:
         log.warning("Poging %s: formulier past niet bij de poging", attempt_id)
         return _refused(attempt, TAMPERED_MESSAGE, 400)
@@ -220,13 +222,19 @@ def finish(attempt_id: int):
     db.session.commit()
     session.pop("confirm_finish", None)
     log.info("Poging %s afgerond", attempt_id)
+    catalog = get_catalog()
+    new_certificate = False
+    if result.passed and graded and quiz.id in catalog.module.completion.quizzes_passed:
+        _, new_certificate = award_if_complete(current_user, catalog, utcnow())
+    if new_certificate:
+        flash("Gefeliciteerd! Je hebt de module afgerond. Je certificaat staat klaar onder Certificaten.", "success")
     if result.passed is True:
         flash(f"Geslaagd met {result.percent:g}%.", "success")
     elif result.passed is False:
         flash(f"Niet geslaagd: {result.percent:g}% (cesuur {quiz.policy.pass_mark_percent}%).", "warning")
     else:
         flash(f"Afgerond: {result.percent:g}% goed.", "info")
-    return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.result", attempt_id=attempt_id))
 
 
 @bp.get("/pogingen/<int:attempt_id>/resultaat")

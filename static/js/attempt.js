@@ -45,12 +45,14 @@
   });
 
   // Submitting while an autosave is on its way would carry an old revision: wait for it first.
+  // An autosave that is only scheduled is dropped: this submission carries the same answers.
+  // (Resubmitting at once would run during this submit event, where requestSubmit is ignored.)
   form.addEventListener("submit", function (event) {
-    if (!timer && !pending) { return; }
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (!pending) { return; }
     event.preventDefault();
     var submitter = event.submitter;
-    if (timer) { clearTimeout(timer); timer = null; }
-    Promise.resolve(pending).then(function () {
+    pending.then(function () {
       if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
     });
   });

@@ -1,0 +1,1 @@
+"""Completion, certificates (PDF with QR), and public verification."""
