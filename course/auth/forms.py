@@ -71,12 +71,17 @@ class ProfileForm(FlaskForm):
         "Naam (zoals op je certificaat)",
         validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
     )
-    register_name = SelectField("Beroepsregister", choices=REGISTERS, validate_choice=True)
+    # Choice checked below, so the message is Dutch.
+    register_name = SelectField("Beroepsregister", choices=REGISTERS, validate_choice=False)
     register_number = StringField("Registratienummer", validators=[Length(max=20, message="Hoogstens 20 tekens.")])
     consent = BooleanField(
         "Ik geef toestemming om mijn register en registratienummer op mijn certificaat en in de "
         "accreditatie-export van mijn trainer te zetten."
     )
+
+    def validate_register_name(self, field: SelectField) -> None:
+        if field.data not in {choice.value for choice in REGISTERS}:
+            raise ValidationError("Kies een register uit de lijst.")
 
     def validate_register_number(self, field: StringField) -> None:
         number = (field.data or "").replace(" ", "")
@@ -84,7 +89,7 @@ class ProfileForm(FlaskForm):
             raise ValidationError("Vul je registratienummer in, of kies ‘Geen register’.")
         if number and not (number.isdigit() and 4 <= len(number) <= 12):
             raise ValidationError("Een registratienummer bestaat uit 4 tot 12 cijfers.")
-        if number and not self.register_name.data:
+        if number and not self.register_name.data and not self.register_name.errors:
             raise ValidationError("Kies het register waar dit nummer bij hoort.")
 
     def validate_consent(self, field: BooleanField) -> None:
