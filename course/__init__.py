@@ -74,12 +74,16 @@ def register_blueprints(app: Flask) -> None:
     from course.health.views import bp as health_bp
     from course.lessons.views import bp as lessons_bp
     from course.quizzes.views import bp as quizzes_bp
+    from course.trainer.enrolment import bp as enrolment_bp
+    from course.trainer.views import bp as trainer_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(lessons_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(trainer_bp)
+    app.register_blueprint(enrolment_bp)
     app.register_blueprint(health_bp)
 
 

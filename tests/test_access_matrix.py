@@ -22,6 +22,8 @@ URL_VALUES = {
     "attempt_id": 999999,
     "certificate_id": 999999,
     "code": "ONBEKEND",
+    "group_id": 999999,
+    "user_id": 999999,
 }
 
 
@@ -31,6 +33,14 @@ def everyone(status: int) -> dict:
 
 def signed_in(status: int, anonymous=TO_LOGIN) -> dict:
     return {ANON: anonymous, Role.LEARNER: status, Role.TRAINER: status, Role.ADMIN: status}
+
+
+def staff_only(status: int) -> dict:
+    return {ANON: TO_LOGIN, Role.LEARNER: 403, Role.TRAINER: status, Role.ADMIN: status}
+
+
+def learners_only(status: int) -> dict:
+    return {ANON: TO_LOGIN, Role.LEARNER: status, Role.TRAINER: 403, Role.ADMIN: 403}
 
 
 def admins_only(status: int) -> dict:
@@ -70,6 +80,32 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.certificates", "GET"): admins_only(200),
     ("admin.certificate", "GET"): admins_only(404),
     ("admin.certificate", "POST"): admins_only(404),
+    ("admin.users", "GET"): admins_only(200),
+    ("admin.user", "GET"): admins_only(404),
+    ("admin.user", "POST"): admins_only(404),
+    ("admin.erase_user", "POST"): admins_only(404),
+    ("admin.audit_log", "GET"): admins_only(200),
+    ("auth.my_data", "GET"): signed_in(200),
+    ("auth.my_data_json", "GET"): signed_in(200),
+    # learners: the empty form is refused (400); staff accounts are erased by an admin (redirect)
+    ("auth.erase_account", "POST"): {ANON: TO_LOGIN, Role.LEARNER: 400, Role.TRAINER: 302, Role.ADMIN: 302},
+    ("enrolment.join", "GET"): learners_only(200),
+    ("enrolment.join", "POST"): learners_only(200),
+    ("trainer.index", "GET"): staff_only(200),
+    ("trainer.create_group", "POST"): staff_only(302),
+    ("trainer.item_analysis", "GET"): staff_only(200),
+    # someone else's (here: no one's) group does not exist for a trainer
+    ("trainer.group", "GET"): staff_only(404),
+    ("trainer.invite", "POST"): staff_only(404),
+    ("trainer.upload_csv", "POST"): staff_only(404),
+    ("trainer.renew_code", "POST"): staff_only(404),
+    ("trainer.assign", "POST"): staff_only(404),
+    ("trainer.learner", "GET"): staff_only(404),
+    ("trainer.grant_extra", "POST"): staff_only(404),
+    ("trainer.reset_attempt", "POST"): staff_only(404),
+    ("trainer.attempt_review", "GET"): staff_only(404),
+    ("trainer.export_csv", "GET"): staff_only(404),
+    ("trainer.export_xlsx", "GET"): staff_only(404),
 }
 
 

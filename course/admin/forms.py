@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 
 class RevokeForm(FlaskForm):
@@ -11,3 +11,28 @@ class RevokeForm(FlaskForm):
             Length(min=5, max=500, message="De reden moet tussen 5 en 500 tekens lang zijn."),
         ],
     )
+
+
+class UserForm(FlaskForm):
+    role = SelectField(
+        "Rol",
+        choices=[
+            SelectChoice("learner", "Cursist"),
+            SelectChoice("trainer", "Trainer"),
+            SelectChoice("admin", "Beheerder"),
+        ],
+        validate_choice=False,
+    )
+    active = BooleanField("Account actief (uitvinken: alle sessies stoppen direct)")
+
+    def validate_role(self, field: SelectField) -> None:
+        if field.data not in {"learner", "trainer", "admin"}:
+            raise ValidationError("Kies een rol uit de lijst.")
+
+
+class ConfirmEraseForm(FlaskForm):
+    confirm = BooleanField("Ik wil dit account en de gegevens ervan definitief verwijderen.")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Vink aan om te bevestigen.")

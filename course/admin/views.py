@@ -4,13 +4,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from course.admin.forms import RevokeForm
+from course import privacy
+from course.admin.forms import ConfirmEraseForm, RevokeForm, UserForm
+from course.admin.users import SelfLockout, update_user
 from course.auth.access import role_required
 from course.certificates import codes
 from course.certificates.issuing import local_date
 from course.certificates.revocation import AlreadyRevoked, revoke
 from course.extensions import db
-from course.models import AuditEvent, Certificate, Role
+from course.models import AuditEvent, Certificate, Role, User
 from course.timeutil import utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -63,4 +65,80 @@ def certificate(certificate_id: int):
     ).all()
     return render_template(
         "admin/certificate.html", certificate=certificate, form=form, history=history, today=local_date(utcnow())
+    )
+
+
+@bp.get("/gebruikers")
+@role_required(Role.ADMIN)
+def users():
+    query = (request.args.get("q") or "").strip()[:120]
+    role = request.args.get("rol", "")
+    statement = sa.select(User).order_by(User.display_name).limit(PAGE_SIZE)
+    if query:
+        needle = f"%{query.lower()}%"
+        statement = statement.where(sa.or_(sa.func.lower(User.display_name).like(needle), User.email.like(needle)))
+    if role in {r.value for r in Role}:
+        statement = statement.where(User.role == Role(role))
+    return render_template("admin/users.html", users=db.session.scalars(statement).all(), query=query, role=role)
+
+
+@bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(role=user.role.value, active=user.active) if request.method == "GET" else UserForm()
+    if form.validate_on_submit():
+        try:
+            changes = update_user(current_user, user, Role(form.role.data), form.active.data)
+        except SelfLockout:
+            db.session.rollback()
+            flash("Je kunt je eigen account niet degraderen of deactiveren.", "error")
+        else:
+            db.session.commit()
+            flash(
+                "Opgeslagen: " + ", ".join(changes) + " gewijzigd." if changes else "Er was niets gewijzigd.",
+                "success" if changes else "info",
+            )
+        return redirect(url_for("admin.user", user_id=user_id))
+    history = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.subject_type == "user", AuditEvent.subject_id == user.id)
+        .order_by(AuditEvent.at.desc())
+        .limit(50)
+    ).all()
+    return render_template("admin/user.html", user=user, form=form, erase_form=ConfirmEraseForm(), history=history)
+
+
+@bp.post("/gebruikers/<int:user_id>/verwijderen")
+@role_required(Role.ADMIN)
+def erase_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = ConfirmEraseForm()
+    if user.id == current_user.id:
+        flash("Je kunt je eigen account hier niet verwijderen.", "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    if not form.validate_on_submit():
+        flash("Vink aan om het verwijderen te bevestigen.", "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    try:
+        privacy.erase_user(user, actor=current_user)
+    except privacy.ErasureRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    db.session.commit()
+    flash("Het account en de gegevens ervan zijn verwijderd.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/logboek")
+@role_required(Role.ADMIN)
+def audit_log():
+    action = (request.args.get("actie") or "").strip()[:60]
+    statement = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(200)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return render_template(
+        "admin/audit.html", events=db.session.scalars(statement).all(), actions=actions, action=action
     )

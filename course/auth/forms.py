@@ -95,3 +95,14 @@ class ProfileForm(FlaskForm):
     def validate_consent(self, field: BooleanField) -> None:
         if self.register_name.data and not field.data:
             raise ValidationError("Zonder toestemming slaan we je registratienummer niet op.")
+
+
+class EraseForm(FlaskForm):
+    password = PasswordField(
+        "Je wachtwoord, ter bevestiging", validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)]
+    )
+    confirm = BooleanField("Ik begrijp dat mijn account en mijn gegevens definitief worden verwijderd.")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Vink aan dat je dit begrijpt.")

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from course import privacy
 from course.auth import accounts, throttle
 from course.auth.access import safe_next_url
-from course.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
+from course.auth.forms import EraseForm, LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
 from course.errors import render_error
 from course.extensions import db, login_manager
-from course.models import User
+from course.models import Role, User
 from course.timeutil import utcnow
+from course.trainer import groups
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -47,9 +50,12 @@ def register():
         except accounts.EmailInUse:
             form.email.errors.append("Er bestaat al een account met dit e-mailadres. Log in of kies een ander adres.")
         else:
+            joined = groups.claim_invitations(user)
             db.session.commit()
             _start_session(user)
             flash("Welkom! Je account is aangemaakt.", "success")
+            if joined:
+                flash("Je bent toegevoegd aan de groep(en) waarvoor je trainer je had uitgenodigd.", "info")
             return redirect(url_for("lessons.index"))
     return render_template("auth/register.html", form=form)
 
@@ -126,3 +132,44 @@ def profile():
         flash("Je profiel is opgeslagen. Wijzigingen gelden voor certificaten die hierna worden uitgegeven.", "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
+
+
+@bp.get("/account/gegevens")
+@login_required
+def my_data():
+    return render_template("auth/my_data.html", form=EraseForm())
+
+
+@bp.get("/account/gegevens.json")
+@login_required
+def my_data_json():
+    data = privacy.export_user(current_user._get_current_object())
+    log.info("Gegevensexport door account %s", current_user.id)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="mijn-gegevens-hechtwijzer.json"'},
+    )
+
+
+@bp.post("/account/verwijderen")
+@login_required
+def erase_account():
+    user = current_user._get_current_object()
+    form = EraseForm()
+    if not user.has_role(Role.LEARNER):
+        flash("Een trainer- of beheerdersaccount wordt verwijderd door een beheerder.", "warning")
+        return redirect(url_for("auth.my_data"))
+    if form.validate_on_submit() and not user.check_password(form.password.data):
+        form.password.errors.append("Dit wachtwoord klopt niet.")
+    elif form.validate_on_submit():
+        privacy.erase_user(user, actor=user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(
+            "Je account en je gegevens zijn verwijderd. Je certificaten blijven controleerbaar (naam, module, datum).",
+            "info",
+        )
+        return redirect(url_for("lessons.index"))
+    return render_template("auth/my_data.html", form=form), 400

@@ -4,12 +4,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from course.catalog.access import get_catalog
-from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
+from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, local_date, since_last
 from course.extensions import db
 from course.lessons import progress
 from course.lessons.forms import MarkReadForm
 from course.quizzes.attempts import all_standings
 from course.timeutil import utcnow
+from course.trainer.groups import assignments_for
 
 bp = Blueprint("lessons", __name__)
 
@@ -32,6 +33,8 @@ def index():
         completion=learner_completion(current_user, catalog, None if certificate else since_last(earlier)),
         certificate=certificate,
         earlier_certificates=earlier,
+        assignments=assignments_for(current_user.id, catalog.module.id),
+        today=local_date(now),
     )
 
 

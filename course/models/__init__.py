@@ -3,19 +3,25 @@
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
+from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation
 from course.models.login_failure import LoginFailure
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
 from course.models.user import Role, User
 
 __all__ = [
+    "Assignment",
     "Attempt",
+    "AttemptGrant",
     "AttemptItem",
     "AttemptMode",
     "AttemptStatus",
     "AuditEvent",
     "Certificate",
     "CertificateStatus",
+    "Group",
+    "GroupMember",
+    "Invitation",
     "LessonRead",
     "LoginFailure",
     "RateLimitHit",

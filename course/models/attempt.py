@@ -14,6 +14,7 @@ from course.timeutil import utcnow
 class AttemptMode(enum.StrEnum):
     GRADED = "graded"  # counts for the policy (attempts, best/last score)
     PRACTICE = "practice"  # "practise my mistakes": feedback only, counts for nothing
+    VOIDED = "voided"  # a graded attempt a trainer reset: kept for the record, counts for nothing
 
 
 class AttemptStatus(enum.StrEnum):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from course.extensions import db
-from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, User
+from course.models import Attempt, AttemptGrant, AttemptItem, AttemptMode, AttemptStatus, User
 from course.quizzes import policy
 from course.quizzes.definitions import Question, Quiz
 from course.quizzes.grading import grade
@@ -52,8 +52,33 @@ def graded_attempts(user_id: int, quiz_id: str) -> list[Attempt]:
     )
 
 
+def extra_attempts(user_id: int, quiz_id: str | None = None) -> dict[str, int]:
+    """Extra attempts trainers granted, per quiz."""
+    statement = (
+        sa.select(AttemptGrant.quiz_id, sa.func.sum(AttemptGrant.extra))
+        .where(AttemptGrant.user_id == user_id)
+        .group_by(AttemptGrant.quiz_id)
+    )
+    if quiz_id is not None:
+        statement = statement.where(AttemptGrant.quiz_id == quiz_id)
+    return {quiz: int(extra) for quiz, extra in db.session.execute(statement)}
+
+
 def current_standing(user: User, quiz: Quiz, now: datetime) -> policy.Standing:
-    return policy.standing(quiz, graded_attempts(user.id, quiz.id), now)
+    extra = extra_attempts(user.id, quiz.id).get(quiz.id, 0)
+    return policy.standing(quiz, graded_attempts(user.id, quiz.id), now, extra)
+
+
+def _next_number(user_id: int, quiz_id: str) -> int:
+    """Graded and reset attempts share one numbering, so a reset never reuses a number."""
+    highest = db.session.scalar(
+        sa.select(sa.func.max(Attempt.number)).where(
+            Attempt.user_id == user_id,
+            Attempt.quiz_id == quiz_id,
+            Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]),
+        )
+    )
+    return (highest or 0) + 1
 
 
 def _seen_counts(user_id: int, quiz: Quiz) -> Counter:
@@ -97,15 +122,16 @@ def _insert(user: User, quiz: Quiz, mode: AttemptMode, number: int, plan: list[P
 def start_attempt(user: User, quiz: Quiz, now: datetime, content_version: str) -> Attempt:
     """Resume the open graded attempt, or start a new one if the policy allows it."""
     attempts = graded_attempts(user.id, quiz.id)
-    current = policy.standing(quiz, attempts, now)
+    current = policy.standing(quiz, attempts, now, extra_attempts(user.id, quiz.id).get(quiz.id, 0))
     if current.in_progress_id is not None:
         return next(a for a in attempts if a.id == current.in_progress_id)
     if not current.can_start:
         raise AttemptNotAllowed(current.blocked_reason)
     plan = plan_attempt(quiz, _seen_counts(user.id, quiz), _rng())
+    number = _next_number(user.id, quiz.id)
     try:
         with db.session.begin_nested():
-            return _insert(user, quiz, AttemptMode.GRADED, current.attempts_used + 1, plan, content_version)
+            return _insert(user, quiz, AttemptMode.GRADED, number, plan, content_version)
     except IntegrityError:
         # A double click started the same attempt number in parallel: use the one that won.
         return db.session.scalars(
@@ -113,7 +139,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime, content_version: str) -
                 Attempt.user_id == user.id,
                 Attempt.quiz_id == quiz.id,
                 Attempt.mode == AttemptMode.GRADED,
-                Attempt.number == current.attempts_used + 1,
+                Attempt.number == number,
             )
         ).one()
 
@@ -186,6 +212,7 @@ def _claim_revision(attempt: Attempt, expected_revision: int, **changes: object)
             Attempt.id == attempt.id,
             Attempt.revision == expected_revision,
             Attempt.status == AttemptStatus.IN_PROGRESS,
+            Attempt.mode != AttemptMode.VOIDED,
         )
         .values(revision=Attempt.revision + 1, **changes)
         .execution_options(synchronize_session=False)
@@ -294,4 +321,7 @@ def all_standings(user: User, catalog, now: datetime) -> dict[str, policy.Standi
     by_quiz: dict[str, list[Attempt]] = {}
     for attempt in attempts:
         by_quiz.setdefault(attempt.quiz_id, []).append(attempt)
-    return {quiz.id: policy.standing(quiz, by_quiz.get(quiz.id, []), now) for quiz in catalog.quizzes}
+    extra = extra_attempts(user.id)
+    return {
+        quiz.id: policy.standing(quiz, by_quiz.get(quiz.id, []), now, extra.get(quiz.id, 0)) for quiz in catalog.quizzes
+    }

@@ -106,9 +106,16 @@ def _shown(
 
 
 def present(
-    quiz: Quiz, catalog: Catalog, items: list[AttemptItem], open_page: int | None, show_key: bool
+    quiz: Quiz,
+    catalog: Catalog,
+    items: list[AttemptItem],
+    open_page: int | None,
+    show_key: bool,
+    allow_edit: bool = True,
 ) -> list[ShownBlock]:
-    """Blocks up to `open_page` (None: a finished attempt, every page, graded)."""
+    """Blocks up to `open_page` (None: a finished attempt, every page, graded).
+
+    `allow_edit=False` shows an open attempt read-only (a trainer looking on)."""
     blocks: dict[tuple, ShownBlock] = {}
     graded = open_page is None
     for number, item in enumerate(items, start=1):
@@ -120,7 +127,7 @@ def present(
         block = blocks.get(key)
         if block is None:
             block = blocks[key] = _block(item, found, open_page)
-        editable = open_page is not None and item.page == open_page
+        editable = allow_edit and open_page is not None and item.page == open_page
         block.questions.append(_shown(question, item, number, catalog, editable, show_key, graded))
     return list(blocks.values())
 

@@ -53,7 +53,8 @@ def _own_attempt_or_404(attempt_id: int) -> Attempt:
 def index():
     catalog = get_catalog()
     now = utcnow()
-    rows = [(quiz, ops.current_standing(current_user, quiz, now)) for quiz in catalog.quizzes]
+    standings = ops.all_standings(current_user, catalog, now)
+    rows = [(quiz, standings[quiz.id]) for quiz in catalog.quizzes]
     return render_template("quizzes/index.html", rows=rows)
 
 
@@ -62,7 +63,7 @@ def index():
 def detail(quiz_id: str):
     quiz = _quiz_or_404(quiz_id)
     attempts = ops.graded_attempts(current_user.id, quiz.id)
-    standing = policy.standing(quiz, attempts, utcnow())
+    standing = policy.standing(quiz, attempts, utcnow(), ops.extra_attempts(current_user.id, quiz.id).get(quiz.id, 0))
     return render_template(
         "quizzes/detail.html",
         quiz=quiz,

@@ -1,0 +1,200 @@
+"""AVG/GDPR: a learner's data export, and erasure under the retention policy in README.
+
+COVERAGE names, for every column that refers to a user, what export and erasure do with it;
+a test fails when a new table refers to users without an entry here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from course import audit
+from course.auth.throttle import account_key
+from course.extensions import db
+from course.models import (
+    Assignment,
+    Attempt,
+    AttemptGrant,
+    AttemptItem,
+    AuditEvent,
+    Certificate,
+    Group,
+    GroupMember,
+    Invitation,
+    LessonRead,
+    LoginFailure,
+    User,
+)
+
+# (table, column) -> (what the export holds, what erasure does)
+COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
+    ("lesson_reads", "user_id"): ("exported", "deleted"),
+    ("attempts", "user_id"): ("exported with their items", "deleted with their items"),
+    ("certificates", "user_id"): ("exported", "detached: stays verifiable (name, module, date), see README"),
+    ("certificates", "revoked_by_id"): ("exported as revocations made", "set to null"),
+    ("audit_events", "actor_id"): ("exported as actions taken", "set to null; the record of the action stays"),
+    ("groups", "trainer_id"): ("exported as groups led", "erasure refused while the account leads groups"),
+    ("group_members", "user_id"): ("exported", "deleted"),
+    ("assignments", "user_id"): ("exported", "deleted"),
+    ("assignments", "assigned_by_id"): ("exported as assignments made", "set to null"),
+    ("attempt_grants", "user_id"): ("exported", "deleted"),
+    ("attempt_grants", "granted_by_id"): ("exported as grants made", "set to null"),
+}
+
+
+class ErasureRefused(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def _row(obj: Any, *fields: str) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def export_user(user: User) -> dict[str, Any]:
+    uid = user.id
+    scalars = db.session.scalars
+    attempts = scalars(sa.select(Attempt).where(Attempt.user_id == uid).order_by(Attempt.id)).all()
+    items = scalars(
+        sa.select(AttemptItem)
+        .where(AttemptItem.attempt_id.in_([a.id for a in attempts]))
+        .order_by(AttemptItem.attempt_id, AttemptItem.position)
+    ).all()
+    items_by_attempt: dict[int, list[AttemptItem]] = {}
+    for item in items:
+        items_by_attempt.setdefault(item.attempt_id, []).append(item)
+    certificates = scalars(sa.select(Certificate).where(Certificate.user_id == uid)).all()
+    return {
+        "exported_at": datetime.now().astimezone().isoformat(),
+        "account": _row(
+            user,
+            "id",
+            "email",
+            "display_name",
+            "role",
+            "active",
+            "created_at",
+            "register_name",
+            "register_number",
+            "register_consent_at",
+        ),
+        "lessons_read": [
+            _row(r, "lesson_id", "content_version", "read_at")
+            for r in scalars(sa.select(LessonRead).where(LessonRead.user_id == uid))
+        ],
+        "attempts": [
+            {
+                **_row(
+                    a,
+                    "id",
+                    "quiz_id",
+                    "mode",
+                    "number",
+                    "status",
+                    "started_at",
+                    "finished_at",
+                    "points",
+                    "max_points",
+                    "percent",
+                    "passed",
+                    "content_version",
+                ),
+                "items": [
+                    _row(i, "position", "question_id", "response", "score", "correct")
+                    for i in items_by_attempt.get(a.id, [])
+                ],
+            }
+            for a in attempts
+        ],
+        "certificates": [
+            _row(
+                c,
+                "id",
+                "module_title",
+                "content_version",
+                "learner_name",
+                "register_name",
+                "register_number",
+                "completed_on",
+                "issued_at",
+                "valid_until",
+                "status",
+                "revoked_at",
+                "revoked_reason",
+                "verification_code",
+            )
+            for c in certificates
+        ],
+        "group_memberships": [
+            {"group": name, "joined_at": _plain(joined)}
+            for name, joined in db.session.execute(
+                sa.select(Group.name, GroupMember.joined_at)
+                .join(Group, Group.id == GroupMember.group_id)
+                .where(GroupMember.user_id == uid)
+            )
+        ],
+        "assignments": [
+            _row(a, "group_id", "module_id", "due_on", "created_at")
+            for a in scalars(sa.select(Assignment).where(Assignment.user_id == uid))
+        ],
+        "extra_attempts_received": [
+            _row(g, "quiz_id", "extra", "granted_at")
+            for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.user_id == uid))
+        ],
+        "as_trainer_or_admin": {
+            "groups_led": [
+                _row(g, "id", "name", "created_at") for g in scalars(sa.select(Group).where(Group.trainer_id == uid))
+            ],
+            "assignments_made": [
+                _row(a, "id", "group_id", "due_on")
+                for a in scalars(sa.select(Assignment).where(Assignment.assigned_by_id == uid))
+            ],
+            "extra_attempts_granted": [
+                _row(g, "id", "user_id", "quiz_id", "granted_at")
+                for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.granted_by_id == uid))
+            ],
+            "certificates_revoked": [
+                _row(c, "id", "revoked_at", "revoked_reason")
+                for c in scalars(sa.select(Certificate).where(Certificate.revoked_by_id == uid))
+            ],
+            "actions": [
+                _row(e, "at", "action", "subject_type", "subject_id")
+                for e in scalars(sa.select(AuditEvent).where(AuditEvent.actor_id == uid))
+            ],
+        },
+    }
+
+
+def erase_user(user: User, actor: User | None) -> None:
+    """Remove the account and its personal data (see COVERAGE). Flushes; the caller commits."""
+    uid = user.id
+    if db.session.scalar(sa.select(Group.id).where(Group.trainer_id == uid).limit(1)) is not None:
+        raise ErasureRefused("Dit account leidt nog groepen. Verwijder die groepen eerst.")
+    execute = db.session.execute
+    execute(sa.delete(LessonRead).where(LessonRead.user_id == uid))
+    attempt_ids = sa.select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
+    execute(sa.delete(AttemptItem).where(AttemptItem.attempt_id.in_(attempt_ids)))
+    execute(sa.delete(Attempt).where(Attempt.user_id == uid))
+    execute(sa.update(Certificate).where(Certificate.user_id == uid).values(user_id=None))
+    execute(sa.update(Certificate).where(Certificate.revoked_by_id == uid).values(revoked_by_id=None))
+    execute(sa.update(AuditEvent).where(AuditEvent.actor_id == uid).values(actor_id=None))
+    execute(sa.delete(GroupMember).where(GroupMember.user_id == uid))
+    execute(sa.delete(Assignment).where(Assignment.user_id == uid))
+    execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
+    execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
+    execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
+    execute(sa.delete(Invitation).where(Invitation.email == user.email))
+    execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
+    audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", uid)
+    db.session.delete(user)
+    db.session.flush()

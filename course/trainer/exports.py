@@ -1,0 +1,86 @@
+"""Accreditation exports (CSV and XLSX), safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from course.extensions import db
+from course.models import Certificate, Group, GroupMember, User
+
+HEADER = (
+    "Naam",
+    "Register",
+    "Registratienummer",
+    "Accreditatiepunten",
+    "Datum afronding",
+    "Activiteitnummer",
+    "Accreditatie-instantie",
+    "Module",
+    "Verificatiecode",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """Text a spreadsheet will not run as a formula: a leading = + - @ gets a quote in front."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_rows(group: Group, module_id: str) -> list[tuple[str, ...]]:
+    """One row per learner with a valid certificate, from the certificate's snapshot."""
+    members = sa.select(GroupMember.user_id).where(GroupMember.group_id == group.id).scalar_subquery()
+    certificates = db.session.execute(
+        sa.select(Certificate, User.display_name)
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.user_id.in_(members), Certificate.module_id == module_id, Certificate.status == "valid")
+        .order_by(User.display_name, Certificate.sequence)
+    )
+    latest: dict[int, Certificate] = {}
+    for certificate, _name in certificates:
+        latest[certificate.user_id] = certificate
+    return [
+        tuple(
+            neutralise(v)
+            for v in (
+                c.learner_name,
+                c.register_name,
+                c.register_number,
+                c.accreditation_points,
+                c.completed_on.isoformat(),
+                c.accreditation_activity_id,
+                c.accreditation_body,
+                c.module_title,
+                c.verification_code,
+            )
+        )
+        for c in latest.values()
+    ]
+
+
+def to_csv(rows: Iterable[Sequence[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL)  # ';': Dutch Excel default
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 names right
+
+
+def to_xlsx(rows: Iterable[Sequence[str]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Accreditatie"
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(list(row))
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            cell.data_type = "s"  # text, never a formula, whatever the content
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

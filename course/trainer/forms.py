@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Naam van de groep", validators=[DataRequired("Geef de groep een naam."), Length(max=120)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "E-mailadres van de cursist", validators=[DataRequired("Vul een e-mailadres in."), Length(max=254)]
+    )
+
+
+class CsvForm(FlaskForm):
+    file = FileField("CSV-bestand met een kolom ‘email’", validators=[FileRequired("Kies een bestand.")])
+
+
+class AssignForm(FlaskForm):
+    due_on = DateField("Afronden uiterlijk op", validators=[DataRequired("Kies een datum.")])
+    learner_id = HiddenField()
+
+    def validate_due_on(self, field: DateField) -> None:
+        from course.timeutil import utcnow
+
+        if field.data and field.data < utcnow().date():
+            raise ValidationError("Kies een datum vandaag of later.")
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reden",
+        validators=[DataRequired("Geef een reden op."), Length(min=5, max=500, message="Tussen 5 en 500 tekens.")],
+    )
+    quiz_id = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """Only a CSRF token."""
+
+
+class JoinForm(FlaskForm):
+    code = StringField(
+        "Groepscode", validators=[DataRequired("Vul de code in die je van je trainer kreeg."), Length(max=20)]
+    )

@@ -1,0 +1,214 @@
+"""Groups, members, invitations, enrolment codes and assignments. Flush only; views commit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+
+from course import audit
+from course.auth.accounts import normalize_email
+from course.extensions import db
+from course.models import Assignment, Group, GroupMember, Invitation, Role, User
+
+log = logging.getLogger(__name__)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
+MAX_CSV_BYTES = 1_000_000
+MAX_CSV_ROWS = 5_000
+
+
+def new_enrolment_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
+def create_group(trainer: User, name: str) -> Group:
+    group = Group(name=name.strip(), trainer_id=trainer.id, enrolment_code=new_enrolment_code())
+    db.session.add(group)
+    db.session.flush()
+    audit.record(trainer.id, "group.create", "group", group.id)
+    return group
+
+
+def renew_code(group: Group, actor: User) -> None:
+    group.enrolment_code = new_enrolment_code()
+    audit.record(actor.id, "group.renew_code", "group", group.id)
+
+
+def is_member(group_id: int, user_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(GroupMember.id).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
+        )
+        is not None
+    )
+
+
+def add_member(group: Group, user: User) -> bool:
+    """Add `user`; False when they were already a member (also under a concurrent add)."""
+    if is_member(group.id, user.id):
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(GroupMember(group_id=group.id, user_id=user.id))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass
+class InviteOutcome:
+    email: str
+    result: str  # "toegevoegd", "uitgenodigd", "al lid", "al uitgenodigd", or an error message
+    ok: bool = True
+
+
+def _clean_email(raw: str) -> str:
+    return normalize_email(validate_email(raw.strip(), check_deliverability=False).normalized)
+
+
+def invite(group: Group, raw_email: str) -> InviteOutcome:
+    """An existing learner joins at once; an unknown address is remembered until it registers."""
+    try:
+        email = _clean_email(raw_email)
+    except EmailNotValidError:
+        return InviteOutcome(raw_email.strip(), "geen geldig e-mailadres", ok=False)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is not None:
+        if user.role is not Role.LEARNER:
+            return InviteOutcome(email, "dit account is geen cursist-account", ok=False)
+        return InviteOutcome(email, "toegevoegd" if add_member(group, user) else "al lid")
+    exists = db.session.scalar(
+        sa.select(Invitation.id).where(Invitation.group_id == group.id, Invitation.email == email)
+    )
+    if exists is not None:
+        return InviteOutcome(email, "al uitgenodigd")
+    db.session.add(Invitation(group_id=group.id, email=email))
+    db.session.flush()
+    return InviteOutcome(email, "uitgenodigd")
+
+
+class CsvRejected(Exception):
+    """The file as a whole cannot be used; nothing was changed."""
+
+    def __init__(self, message: str, report: list[InviteOutcome] | None = None) -> None:
+        super().__init__(message)
+        self.report = report or []
+
+
+def read_invite_csv(data: bytes) -> list[str]:
+    """Addresses from an uploaded CSV with an 'email' (or 'e-mail') column. Rejects the whole file
+    with a per-row report when any row is wrong, so a bad file changes nothing."""
+    if len(data) > MAX_CSV_BYTES:
+        raise CsvRejected("Het bestand is groter dan 1 MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvRejected("Het bestand is geen UTF-8-tekst. Sla het op als ‘CSV UTF-8’.") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        raise CsvRejected("Het bestand is leeg.")
+    header = [cell.strip().lower() for cell in rows[0]]
+    column = next(
+        (i for i, name in enumerate(header) if name in {"email", "e-mail", "e-mailadres", "emailadres"}), None
+    )
+    if column is None:
+        raise CsvRejected("De eerste regel moet een kolom ‘email’ bevatten.")
+    if len(rows) - 1 > MAX_CSV_ROWS:
+        raise CsvRejected(f"Het bestand heeft meer dan {MAX_CSV_ROWS} regels.")
+    report: list[InviteOutcome] = []
+    emails: list[str] = []
+    seen: set[str] = set()
+    for line_number, row in enumerate(rows[1:], start=2):
+        raw = row[column].strip() if column < len(row) else ""
+        try:
+            email = _clean_email(raw)
+        except EmailNotValidError:
+            report.append(InviteOutcome(raw or "(leeg)", f"regel {line_number}: geen geldig e-mailadres", ok=False))
+            continue
+        if email in seen:
+            report.append(InviteOutcome(email, f"regel {line_number}: staat dubbel in het bestand", ok=False))
+            continue
+        seen.add(email)
+        emails.append(email)
+        report.append(InviteOutcome(email, f"regel {line_number}: in orde"))
+    if not emails and not report:
+        raise CsvRejected("Het bestand bevat geen e-mailadressen.")
+    if any(not outcome.ok for outcome in report):
+        raise CsvRejected("Het bestand bevat fouten; er is niemand toegevoegd of uitgenodigd.", report)
+    return emails
+
+
+def join_by_code(user: User, code: str) -> Group | None:
+    cleaned = "".join(c for c in (code or "").upper() if c.isalnum())
+    if not cleaned:
+        return None
+    group = db.session.scalar(sa.select(Group).where(Group.enrolment_code == cleaned))
+    if group is None:
+        return None
+    add_member(group, user)
+    return group
+
+
+def claim_invitations(user: User) -> int:
+    """On registration: join every group that invited this address."""
+    invitations = db.session.scalars(sa.select(Invitation).where(Invitation.email == user.email)).all()
+    for invitation in invitations:
+        group = db.session.get(Group, invitation.group_id)
+        add_member(group, user)
+        db.session.delete(invitation)
+    return len(invitations)
+
+
+def assign(group: Group, module_id: str, due_on: date, actor: User, learner: User | None = None) -> Assignment:
+    """Assign the module to the group (or one learner in it); a second assignment updates the date."""
+    existing = db.session.scalar(
+        sa.select(Assignment).where(
+            Assignment.group_id == group.id,
+            Assignment.module_id == module_id,
+            Assignment.user_id.is_(None) if learner is None else Assignment.user_id == learner.id,
+        )
+    )
+    if existing is None:
+        existing = Assignment(group_id=group.id, module_id=module_id, user_id=learner.id if learner else None)
+        db.session.add(existing)
+    existing.due_on = due_on
+    existing.assigned_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        actor.id,
+        "assignment.set",
+        "group",
+        group.id,
+        learner_id=learner.id if learner else None,
+        due_on=due_on.isoformat(),
+    )
+    return existing
+
+
+def assignments_for(user_id: int, module_id: str) -> list[tuple[Assignment, Group, User]]:
+    """Assignments that apply to a learner: to their groups, or to them personally."""
+    rows = db.session.execute(
+        sa.select(Assignment, Group, User)
+        .join(Group, Group.id == Assignment.group_id)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .join(User, User.id == Group.trainer_id)
+        .where(
+            GroupMember.user_id == user_id,
+            Assignment.module_id == module_id,
+            sa.or_(Assignment.user_id.is_(None), Assignment.user_id == user_id),
+        )
+        .order_by(Assignment.due_on)
+    )
+    return [tuple(row) for row in rows]

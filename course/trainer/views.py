@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from course.auth.access import role_required
+from course.catalog.access import get_catalog
+from course.certificates.issuing import local_date
+from course.extensions import db
+from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Group, GroupMember, Invitation, Role, User
+from course.quizzes import attempts as quiz_attempts
+from course.quizzes.presenting import present
+from course.timeutil import utcnow
+from course.trainer import actions, dashboard, exports, groups
+from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
+from course.trainer.item_analysis import ItemRow, analyse
+
+bp = Blueprint("trainer", __name__, url_prefix="/trainer")
+PAGE_SIZE = 100
+trainers = role_required(Role.TRAINER, Role.ADMIN)
+
+
+def _own_group_or_404(group_id: int) -> Group:
+    group = db.session.get(Group, group_id)
+    # Another trainer's group does not exist for you; admins may look at every group.
+    if group is None or (group.trainer_id != current_user.id and not current_user.has_role(Role.ADMIN)):
+        abort(404)
+    return group
+
+
+def _member_or_404(group: Group, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not groups.is_member(group.id, user.id):
+        abort(404)
+    return user
+
+
+def _own_groups() -> list[Group]:
+    return list(db.session.scalars(sa.select(Group).where(Group.trainer_id == current_user.id).order_by(Group.name)))
+
+
+@bp.get("/")
+@trainers
+def index():
+    own = _own_groups()
+    counts = dict(
+        db.session.execute(
+            sa.select(GroupMember.group_id, sa.func.count())
+            .where(GroupMember.group_id.in_([g.id for g in own]))
+            .group_by(GroupMember.group_id)
+        ).all()
+    )
+    return render_template("trainer/index.html", groups=own, counts=counts, form=GroupForm())
+
+
+@bp.post("/groepen")
+@trainers
+def create_group():
+    form = GroupForm()
+    if not form.validate_on_submit():
+        flash("Geef de groep een naam (hoogstens 120 tekens).", "error")
+        return redirect(url_for("trainer.index"))
+    group = groups.create_group(current_user, form.name.data)
+    db.session.commit()
+    flash(f"Groep ‘{group.name}’ is aangemaakt.", "success")
+    return redirect(url_for("trainer.group", group_id=group.id))
+
+
+@bp.get("/groepen/<int:group_id>")
+@trainers
+def group(group_id: int):
+    group = _own_group_or_404(group_id)
+    catalog = get_catalog()
+    today = local_date(utcnow())
+    sort = request.args.get("sorteer", "status")
+    descending = request.args.get("volgorde") == "aflopend"
+    status = request.args.get("status", "")
+    query = (request.args.get("zoek") or "").strip()[:120]
+    all_rows = dashboard.group_rows(group, catalog, today)
+    rows = dashboard.sort_and_filter(all_rows, sort, descending, status, query)
+    page = max(1, request.args.get("pagina", 1, type=int))
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(Invitation.group_id == group.id).order_by(Invitation.email)
+    ).all()
+    return render_template(
+        "trainer/group.html",
+        group=group,
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(all_rows),
+        shown=len(rows),
+        counts={s: sum(1 for r in all_rows if r.status == s) for s in dashboard.STATUS_ORDER},
+        page=page,
+        pages=pages,
+        sort=sort,
+        descending=descending,
+        status=status,
+        query=query,
+        invitations=invitations,
+        required=[catalog.quiz(q) for q in catalog.module.completion.quizzes_passed],
+        invite_form=InviteForm(),
+        csv_form=CsvForm(),
+        assign_form=AssignForm(),
+        empty_form=EmptyForm(),
+        today=today,
+    )
+
+
+@bp.post("/groepen/<int:group_id>/uitnodigen")
+@trainers
+def invite(group_id: int):
+    group = _own_group_or_404(group_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        flash("Vul een e-mailadres in.", "error")
+        return redirect(url_for("trainer.group", group_id=group.id))
+    outcome = groups.invite(group, form.email.data)
+    if outcome.ok:
+        db.session.commit()
+        message = {
+            "toegevoegd": "De cursist is aan de groep toegevoegd.",
+            "al lid": "Deze cursist zat al in de groep.",
+            "uitgenodigd": "Er is nog geen account met dit adres. Zodra de cursist zich met dit adres registreert, komt hij of zij in de groep. Geef ook de groepscode door.",
+            "al uitgenodigd": "Dit adres was al uitgenodigd.",
+        }[outcome.result]
+        flash(message, "success" if outcome.result in ("toegevoegd", "uitgenodigd") else "info")
+    else:
+        db.session.rollback()
+        flash(f"Niet uitgenodigd: {outcome.result}.", "error")
+    return redirect(url_for("trainer.group", group_id=group.id))
+
+
+@bp.post("/groepen/<int:group_id>/csv")
+@trainers
+def upload_csv(group_id: int):
+    group = _own_group_or_404(group_id)
+    form = CsvForm()
+    if not form.validate_on_submit():
+        flash("Kies een CSV-bestand.", "error")
+        return redirect(url_for("trainer.group", group_id=group.id))
+    try:
+        emails = groups.read_invite_csv(form.file.data.read(groups.MAX_CSV_BYTES + 1))
+    except groups.CsvRejected as exc:
+        return render_template(
+            "trainer/csv_report.html", group=group, message=str(exc), report=exc.report, applied=False
+        ), 400
+    report = [groups.invite(group, email) for email in emails]
+    if any(not outcome.ok for outcome in report):
+        # e.g. an address that belongs to a trainer account: all or nothing.
+        db.session.rollback()
+        return render_template(
+            "trainer/csv_report.html",
+            group=group,
+            message="Het bestand bevat fouten; er is niemand toegevoegd of uitgenodigd.",
+            report=report,
+            applied=False,
+        ), 400
+    db.session.commit()
+    return render_template("trainer/csv_report.html", group=group, message=None, report=report, applied=True)
+
+
+@bp.post("/groepen/<int:group_id>/code")
+@trainers
+def renew_code(group_id: int):
+    group = _own_group_or_404(group_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    groups.renew_code(group, current_user)
+    db.session.commit()
+    flash("Er is een nieuwe groepscode gemaakt; de oude werkt niet meer.", "success")
+    return redirect(url_for("trainer.group", group_id=group.id))
+
+
+@bp.post("/groepen/<int:group_id>/opdracht")
+@trainers
+def assign(group_id: int):
+    group = _own_group_or_404(group_id)
+    form = AssignForm()
+    learner = None
+    if form.learner_id.data:
+        if not form.learner_id.data.isdigit():
+            abort(400)
+        learner = _member_or_404(group, int(form.learner_id.data))
+    if not form.validate_on_submit():
+        flash(" ".join(form.due_on.errors) or "Kies een geldige datum.", "error")
+    else:
+        groups.assign(group, get_catalog().module.id, form.due_on.data, current_user, learner)
+        db.session.commit()
+        flash(f"Deadline vastgelegd: {form.due_on.data:%d-%m-%Y}.", "success")
+    if learner is not None:
+        return redirect(url_for("trainer.learner", group_id=group.id, user_id=learner.id))
+    return redirect(url_for("trainer.group", group_id=group.id))
+
+
+@bp.get("/groepen/<int:group_id>/cursisten/<int:user_id>")
+@trainers
+def learner(group_id: int, user_id: int):
+    group = _own_group_or_404(group_id)
+    learner = _member_or_404(group, user_id)
+    catalog = get_catalog()
+    attempts = db.session.scalars(
+        sa.select(Attempt)
+        .where(Attempt.user_id == learner.id, Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]))
+        .order_by(Attempt.quiz_id, Attempt.number)
+    ).all()
+    row = next(r for r in dashboard.group_rows(group, catalog, local_date(utcnow())) if r.user_id == learner.id)
+    return render_template(
+        "trainer/learner.html",
+        group=group,
+        learner=learner,
+        row=row,
+        attempts=attempts,
+        standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
+        reason_form=ReasonForm(),
+        assign_form=AssignForm(learner_id=str(learner.id)),
+    )
+
+
+@bp.post("/groepen/<int:group_id>/cursisten/<int:user_id>/extra-poging")
+@trainers
+def grant_extra(group_id: int, user_id: int):
+    group = _own_group_or_404(group_id)
+    learner = _member_or_404(group, user_id)
+    form = ReasonForm()
+    quiz = get_catalog().quiz(form.quiz_id.data or "")
+    if quiz is None or quiz.policy.max_attempts is None:
+        abort(400)
+    if not form.validate_on_submit():
+        flash("Geef een reden op (5 tot 500 tekens).", "error")
+    else:
+        actions.grant_extra_attempt(current_user, learner, quiz.id, form.reason.data)
+        db.session.commit()
+        flash(f"{learner.display_name} heeft een extra poging voor {quiz.title}.", "success")
+    return redirect(url_for("trainer.learner", group_id=group.id, user_id=learner.id))
+
+
+def _group_attempt_or_404(group: Group, attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not groups.is_member(group.id, attempt.user_id):
+        abort(404)
+    return attempt
+
+
+@bp.post("/groepen/<int:group_id>/pogingen/<int:attempt_id>/ongedaan-maken")
+@trainers
+def reset_attempt(group_id: int, attempt_id: int):
+    group = _own_group_or_404(group_id)
+    attempt = _group_attempt_or_404(group, attempt_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("Geef een reden op (5 tot 500 tekens).", "error")
+    else:
+        try:
+            actions.reset_attempt(current_user, attempt, form.reason.data, utcnow())
+        except actions.NotResettable:
+            db.session.rollback()
+            flash("Deze poging was al ongedaan gemaakt of telt niet mee.", "info")
+        else:
+            db.session.commit()
+            flash("De poging is ongedaan gemaakt en telt niet meer mee.", "success")
+    return redirect(url_for("trainer.learner", group_id=group.id, user_id=attempt.user_id))
+
+
+@bp.get("/groepen/<int:group_id>/pogingen/<int:attempt_id>")
+@trainers
+def attempt_review(group_id: int, attempt_id: int):
+    group = _own_group_or_404(group_id)
+    attempt = _group_attempt_or_404(group, attempt_id)
+    catalog = get_catalog()
+    quiz = catalog.quiz(attempt.quiz_id) or abort(404)
+    learner = db.session.get(User, attempt.user_id)
+    finished = attempt.status is AttemptStatus.FINISHED
+    return render_template(
+        "trainer/attempt.html",
+        group=group,
+        learner=learner,
+        quiz=quiz,
+        attempt=attempt,
+        blocks=present(
+            quiz,
+            catalog,
+            quiz_attempts.load_items(attempt),
+            open_page=None if finished else attempt.page,
+            show_key=finished,
+            allow_edit=False,
+        ),
+        finished=finished,
+    )
+
+
+def _export(group_id: int) -> list[tuple[str, ...]]:
+    group = _own_group_or_404(group_id)
+    return exports.export_rows(group, get_catalog().module.id)
+
+
+@bp.get("/groepen/<int:group_id>/accreditatie.csv")
+@trainers
+def export_csv(group_id: int):
+    data = exports.to_csv(_export(group_id))
+    return Response(
+        data, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="accreditatie.csv"'}
+    )
+
+
+@bp.get("/groepen/<int:group_id>/accreditatie.xlsx")
+@trainers
+def export_xlsx(group_id: int):
+    data = exports.to_xlsx(_export(group_id))
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="accreditatie.xlsx"'},
+    )
+
+
+@bp.get("/toetsen/<quiz_id>/analyse")
+@trainers
+def item_analysis(quiz_id: str):
+    catalog = get_catalog()
+    quiz = catalog.quiz(quiz_id) or abort(404)
+    own = _own_groups()
+    selected = request.args.get("groep", type=int)
+    scope = [g for g in own if selected is None or g.id == selected]
+    if selected is not None and not scope:
+        abort(404)
+    members = sa.select(GroupMember.user_id).where(GroupMember.group_id.in_([g.id for g in scope])).scalar_subquery()
+    rows = [
+        ItemRow(*row)
+        for row in db.session.execute(
+            sa.select(Attempt.id, Attempt.percent, AttemptItem.question_id, AttemptItem.score, AttemptItem.response)
+            .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
+            .where(
+                Attempt.quiz_id == quiz.id,
+                Attempt.mode == AttemptMode.GRADED,
+                Attempt.status == AttemptStatus.FINISHED,
+                Attempt.user_id.in_(members),
+            )
+        )
+    ]
+    return render_template(
+        "trainer/item_analysis.html",
+        quiz=quiz,
+        stats=analyse(quiz, rows),
+        attempts=len({r.attempt_id for r in rows}),
+        groups=own,
+        selected=selected,
+    )
