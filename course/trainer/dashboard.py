@@ -160,8 +160,9 @@ def group_rows(group: Group, catalog: Catalog, today: date) -> list[LearnerRow]:
             personal_due[assignment.user_id] = assignment.due_on
 
     total_lessons = len(catalog.lessons)
+    shown = [catalog.quiz(quiz_id) for quiz_id in catalog.module.completion.quizzes_passed]
     for row in rows.values():
-        for quiz in catalog.quizzes:
+        for quiz in shown:
             cell = row.quizzes.setdefault(quiz.id, QuizCell())
             if quiz.policy.max_attempts is not None:
                 cell.attempts_left = max(0, quiz.policy.max_attempts + extra[(row.user_id, quiz.id)] - cell.attempts)
