@@ -50,6 +50,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     # pool_pre_ping lets PostgreSQL restarts surface as one retried connection, not errors.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
+    SQLITE_MAX_PAGE_COUNT = os.environ.get("SQLITE_MAX_PAGE_COUNT")  # fault tests only
+    # Fault tests only: "<name>:<seconds>" pauses at that point (see course/failpoints.py).
+    FAILPOINT = os.environ.get("HECHTWIJZER_FAILPOINT", "")
 
     CONTENT_DIR = Path(os.environ.get("HECHTWIJZER_CONTENT", BASE_DIR / "content"))
     QUIZZES_DIR = Path(os.environ.get("HECHTWIJZER_QUIZZES", BASE_DIR / "quizzes"))

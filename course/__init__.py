@@ -54,17 +54,21 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            max_pages = app.config.get("SQLITE_MAX_PAGE_COUNT")
 
+            def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                # WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail.
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                if max_pages:  # fault tests: a database that is "full" at this size
+                    cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
+                cursor.close()
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside the one writer; busy_timeout makes writers queue, not fail.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+            event.listen(db.engine, "connect", sqlite_pragmas)
 
 
 def register_blueprints(app: Flask) -> None:

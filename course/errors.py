@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,21 @@ def register(app: Flask) -> None:
         if error.code == 405 and error.get_response().headers.get("Allow"):
             return (*response, {"Allow": error.get_response().headers["Allow"]})
         return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> tuple[str, int]:
+        """Database down, restarting, locked too long or full: nothing was saved; say so, don't 500."""
+        from course.extensions import db
+
+        db.session.rollback()
+        log.error("Database niet beschikbaar bij %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        if request.path.startswith("/healthz"):
+            return {"status": "error", "database": "unreachable"}, 503
+        return render_error(
+            503,
+            "De database is even niet bereikbaar of bezet. Er is niets opgeslagen van deze actie. "
+            "Probeer het over een minuut opnieuw.",
+        )
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:

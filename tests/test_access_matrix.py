@@ -50,6 +50,7 @@ def admins_only(status: int) -> dict:
 EXPECTED: dict[tuple[str, str], dict] = {
     ("static", "GET"): everyone(200),
     ("health.healthz", "GET"): everyone(200),
+    ("health.livez", "GET"): everyone(200),
     ("lessons.index", "GET"): everyone(200),
     ("lessons.glossary", "GET"): everyone(200),
     ("lessons.source", "GET"): everyone(200),

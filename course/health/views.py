@@ -16,3 +16,9 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/livez")
+def livez():
+    """The process answers; touches nothing else (also the 'bare endpoint' the benchmarks compare with)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}

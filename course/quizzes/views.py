@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
@@ -220,6 +221,7 @@ def finish(attempt_id: int):
         return _refused(attempt, FINISHED_MESSAGE, 409)
     except ops.StaleAttempt:
         return _refused(attempt, STALE_MESSAGE, 409)
+    failpoints.pause("finish-before-commit")
     db.session.commit()
     session.pop("confirm_finish", None)
     log.info("Poging %s afgerond", attempt_id)

@@ -1,0 +1,186 @@
+"""A real server for system tests and benchmarks: gunicorn (2 sync workers) on 127.0.0.1,
+on its own SQLite file or its own PostgreSQL database, with learners seeded in bulk."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from config import BASE_DIR
+
+PASSWORD = "load-test-password"
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # logins stay cheap under load
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url(tmp_path: Path, name: str) -> str:
+    """A fresh database: a SQLite file, or a new database beside TEST_DATABASE_URL's."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def server_env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "system-test-secret",
+        "SESSION_COOKIE_SECURE": "0",
+        "HECHTWIJZER_INSTANCE": str(tmp_path / "instance"),
+        **extra,
+    }
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def seed_learners(url: str, count: int) -> list[str]:
+    engine = sa.create_engine(url)
+    emails = [f"load{i}@example.org" for i in range(count)]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (email, display_name, password_hash, role, active, session_token, created_at) "
+                "VALUES (:email, :name, :hash, 'learner', true, :token, CURRENT_TIMESTAMP)"
+            ),
+            [{"email": e, "name": f"Load {i}", "hash": FAST_HASH, "token": f"t{i}"} for i, e in enumerate(emails)],
+        )
+    engine.dispose()
+    return emails
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen
+    url: str
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True, check=False
+        )  # noqa: S603, S607
+        return [int(p) for p in out.stdout.split()]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
+    port = free_port()
+    log = open(Path(env["HECHTWIJZER_INSTANCE"]).parent / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            str(timeout),
+            "wsgi:app",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/livez", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start; see " + log.name)
+        yield Server(base, process, env["DATABASE_URL"])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def csrf(session: requests.Session, url: str) -> tuple[str, str]:
+    page = session.get(url, timeout=30)
+    match = _CSRF.search(page.text)
+    assert match, f"no CSRF token on {url}: {page.status_code}"
+    return match.group(1), page.text
+
+
+def login(session: requests.Session, base: str, email: str) -> requests.Response:
+    token, _ = csrf(session, f"{base}/inloggen")
+    return session.post(
+        f"{base}/inloggen",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        timeout=30,
+        allow_redirects=False,
+    )
+
+
+_RADIO = re.compile(r'<input type="(radio|checkbox)" id="[^"]+" name="(q\d+)" value="(\d+)"')
+_SELECT = re.compile(r'<select id="(q\d+-\d+)" name="\1">\s*<option value="">[^<]*</option>\s*<option value="([^"]+)"')
+_REVISION = re.compile(r'name="revision" value="(\d+)"')
+
+
+def answers_from_page(html: str) -> dict[str, str]:
+    """A full (not necessarily right) answer for every question on an attempt page."""
+    fields: dict[str, str] = {}
+    for _kind, name, value in _RADIO.findall(html):
+        fields.setdefault(name, value)
+    for name, category in _SELECT.findall(html):
+        fields[name] = category
+    fields["revision"] = _REVISION.search(html).group(1)
+    fields["csrf_token"] = _CSRF.search(html).group(1)
+    return fields
+
+
+def take_quiz(session: requests.Session, base: str, quiz_id: str) -> list[int]:
+    """Start and finish one attempt; the status codes of every request on the way."""
+    statuses = []
+    token, _ = csrf(session, f"{base}/toetsen/{quiz_id}")
+    start = session.post(f"{base}/toetsen/{quiz_id}/starten", data={"csrf_token": token}, timeout=60)
+    statuses.append(start.status_code)
+    if start.status_code != 200 or "/pogingen/" not in start.url:
+        return statuses
+    fields = answers_from_page(start.text)
+    finish = session.post(f"{start.url}/afronden", data={**fields, "confirm_incomplete": "1"}, timeout=60)
+    statuses.append(finish.status_code)
+    return statuses
