@@ -91,7 +91,7 @@ class Server:
     def worker_pids(self) -> list[int]:
         out = subprocess.run(
             ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True, check=False
-        )  # noqa: S603, S607
+        )
         return [int(p) for p in out.stdout.split()]
 
 
@@ -99,7 +99,7 @@ class Server:
 def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
     port = free_port()
     log = open(Path(env["HECHTWIJZER_INSTANCE"]).parent / f"gunicorn-{port}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
