@@ -49,7 +49,9 @@ def main() -> int:
     from tests.conftest import csrf_token
 
     token = csrf_token(client, "/inloggen")
-    client.post("/inloggen", data={"email": "trainer@bench.example", "password": "bench-password-123", "csrf_token": token})
+    client.post(
+        "/inloggen", data={"email": "trainer@bench.example", "password": "bench-password-123", "csrf_token": token}
+    )
     results = {}
     for size, group_id in groups.items():
         client.get(f"/trainer/groepen/{group_id}")  # warm-up
@@ -64,7 +66,9 @@ def main() -> int:
     print(f"database: {db.engine.dialect.name if False else url.split(':')[0]}")
     print("learners  median ms  ms per 1k learners  growth vs smallest (size ratio)")
     for size, seconds in sorted(results.items()):
-        print(f"{size:>8}  {seconds * 1000:9.1f}  {seconds * 1000 / (size / 1000):18.1f}  {seconds / results[base_size]:6.2f}x ({size / base_size:.0f}x)")
+        print(
+            f"{size:>8}  {seconds * 1000:9.1f}  {seconds * 1000 / (size / 1000):18.1f}  {seconds / results[base_size]:6.2f}x ({size / base_size:.0f}x)"
+        )
     largest = max(results)
     linear = results[largest] / results[base_size] <= 1.25 * largest / base_size
     print(f"growth at most linear (within 25%): {'yes' if linear else 'NO'}")

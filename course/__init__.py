@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from config import BASE_DIR, Config
 from course.extensions import csrf, db, login_manager, migrate
@@ -52,6 +53,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Log in om deze pagina te bekijken."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+
+    @app.teardown_appcontext
+    def release_session(_error: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own cleanup. If the server went away (PostgreSQL
+        # restart), the rollback on close fails: drop the dead connection instead of a 500.
+        try:
+            db.session.close()
+        except SQLAlchemyError:
+            db.session().invalidate()
+
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -58,9 +58,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> tuple[str, int]:
         """Database down, restarting, locked too long or full: nothing was saved; say so, don't 500."""
-        from course.extensions import db
+        from flask import g
+
+        from course.extensions import db, login_manager
 
         db.session.rollback()
+        # Rendering the page must not need the database: show it as to a visitor.
+        g._login_user = login_manager.anonymous_user()
         log.error("Database niet beschikbaar bij %s %s: %s", request.method, request.path, type(error.orig).__name__)
         if request.path.startswith("/healthz"):
             return {"status": "error", "database": "unreachable"}, 503

@@ -44,4 +44,7 @@ run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
 run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U "$pg_user" hechtwijzer_test
 export TEST_DATABASE_URL="postgresql+psycopg://${pg_user}@127.0.0.1:${pg_port}/hechtwijzer_test"
+# For the restart fault test (tests/system/test_faults.py).
+export PG_BIN="$pg_bin" PG_DATA="$pg_dir/data"
+if [ "$(id -u)" -eq 0 ]; then export PG_RUN_AS=postgres; fi
 .venv/bin/python -m pytest "$@"

@@ -98,7 +98,7 @@ def _run(args: list[str], content_dir: Path, tmp_path: Path) -> subprocess.Compl
         "HECHTWIJZER_INSTANCE": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
     }
-    return subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    return subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_course_check_passes_on_the_shipped_content(content, tmp_path):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from course.certificates.issuing import local_date
 from course.extensions import db
 from course.models import Certificate, Group, GroupMember, User
+from course.timeutil import utcnow
 
 HEADER = (
     "Naam",
@@ -32,13 +35,19 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_rows(group: Group, module_id: str) -> list[tuple[str, ...]]:
-    """One row per learner with a valid certificate, from the certificate's snapshot."""
+def export_rows(group: Group, module_id: str, today: date | None = None) -> list[tuple[str, ...]]:
+    """One row per learner with a valid (not revoked, not expired) certificate, from its snapshot."""
+    today = today or local_date(utcnow())
     members = sa.select(GroupMember.user_id).where(GroupMember.group_id == group.id).scalar_subquery()
     certificates = db.session.execute(
         sa.select(Certificate, User.display_name)
         .join(User, User.id == Certificate.user_id)
-        .where(Certificate.user_id.in_(members), Certificate.module_id == module_id, Certificate.status == "valid")
+        .where(
+            Certificate.user_id.in_(members),
+            Certificate.module_id == module_id,
+            Certificate.status == "valid",
+            sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
+        )
         .order_by(User.display_name, Certificate.sequence)
     )
     latest: dict[int, Certificate] = {}

@@ -11,7 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from course import audit
 from course.auth.accounts import normalize_email
@@ -54,12 +54,17 @@ def add_member(group: Group, user: User) -> bool:
     """Add `user`; False when they were already a member (also under a concurrent add)."""
     if is_member(group.id, user.id):
         return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(GroupMember(group_id=group.id, user_id=user.id))
-    except IntegrityError:
-        return False
-    return True
+    # ON CONFLICT DO NOTHING rather than a SAVEPOINT: with pysqlite a SAVEPOINT taken before the
+    # transaction's first write commits on release, so the all-or-nothing CSV import could not roll
+    # the membership back.
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = db.session.execute(
+        insert(GroupMember)
+        .values(group_id=group.id, user_id=user.id)
+        .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
+        .returning(GroupMember.id)
+    ).first()
+    return added is not None
 
 
 @dataclass
@@ -116,7 +121,9 @@ def read_invite_csv(data: bytes) -> list[str]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    # Keep each row's line number in the file, so the report names the line the trainer sees.
+    numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    rows = [row for _, row in numbered]
     if not rows:
         raise CsvRejected("Het bestand is leeg.")
     header = [cell.strip().lower() for cell in rows[0]]
@@ -130,7 +137,7 @@ def read_invite_csv(data: bytes) -> list[str]:
     report: list[InviteOutcome] = []
     emails: list[str] = []
     seen: set[str] = set()
-    for line_number, row in enumerate(rows[1:], start=2):
+    for line_number, row in numbered[1:]:
         raw = row[column].strip() if column < len(row) else ""
         try:
             email = _clean_email(raw)
@@ -211,4 +218,7 @@ def assignments_for(user_id: int, module_id: str) -> list[tuple[Assignment, Grou
         )
         .order_by(Assignment.due_on)
     )
-    return [tuple(row) for row in rows]
+    found = [tuple(row) for row in rows]
+    # A personal deadline replaces the group's deadline for this learner, as on the trainer's dashboard.
+    personal = {assignment.group_id for assignment, _, _ in found if assignment.user_id is not None}
+    return [row for row in found if row[0].user_id is not None or row[0].group_id not in personal]

@@ -1,0 +1,199 @@
+"""Faults a deployment meets: a worker killed mid-submit, a locked or full SQLite file, a
+PostgreSQL restart. Requests fail cleanly (never a 500, never half-saved) and work again after."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.system.harness import (
+    answers_from_page,
+    csrf,
+    database_url,
+    gunicorn,
+    login,
+    migrate,
+    seed_learners,
+    server_env,
+    take_quiz,
+)
+
+pytestmark = pytest.mark.system
+QUIZ = "kennischeck-inleiding"
+ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+def attempt_rows(url: str) -> list[tuple]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT a.id, a.status, a.revision, COUNT(i.id), SUM(CASE WHEN i.score IS NULL THEN 0 ELSE 1 END) "
+                "FROM attempts a LEFT JOIN attempt_items i ON i.attempt_id = a.id GROUP BY a.id, a.status, a.revision ORDER BY a.id"
+            )
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite:///")
+
+
+def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
+    url = database_url(tmp_path, "hechtwijzer_kill")
+    env = server_env(url, tmp_path, HECHTWIJZER_FAILPOINT="finish-before-commit:4")
+    migrate(env)
+    [email] = seed_learners(url, 1)
+    with gunicorn(env) as server, requests.Session() as session:
+        login(session, server.base, email)
+        token, _ = csrf(session, f"{server.base}/toetsen/{QUIZ}")
+        page = session.post(f"{server.base}/toetsen/{QUIZ}/starten", data={"csrf_token": token}, timeout=30)
+        fields = answers_from_page(page.text)
+        outcome: dict[str, object] = {}
+
+        def submit():
+            try:
+                outcome["response"] = session.post(f"{page.url}/afronden", data=fields, timeout=30)
+            except requests.RequestException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=submit)
+        thread.start()
+        time.sleep(1.5)  # the request is now waiting just before its commit
+        for pid in server.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        thread.join(timeout=30)
+        assert "error" in outcome or outcome["response"].status_code >= 500 or outcome.get("response") is None
+
+        [(_attempt_id, status, revision, _items, scored)] = attempt_rows(url)
+        assert (status, revision, scored) == ("in_progress", 0, 0), "nothing of the killed submit was saved"
+
+        # gunicorn starts new workers; the learner finishes normally.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{server.base}/livez", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        retry = session.post(f"{page.url}/afronden", data=fields, timeout=30)
+        assert retry.status_code == 200 and retry.url.endswith("/resultaat")
+    [(_, status, revision, items, scored)] = attempt_rows(url)
+    assert (status, revision, scored) == ("finished", 1, items)
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite file locking")
+def test_a_locked_sqlite_database_gives_a_clear_503_and_stays_intact(tmp_path):
+    url = database_url(tmp_path, "hechtwijzer_locked")
+    env = server_env(url, tmp_path, SQLITE_BUSY_TIMEOUT_MS="300")
+    migrate(env)
+    [email] = seed_learners(url, 1)
+    with gunicorn(env) as server, requests.Session() as session:
+        login(session, server.base, email)
+        token, _ = csrf(session, f"{server.base}/lessen/inleiding")
+        blocker = sqlite3.connect(sqlite_path(url), timeout=1)
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            response = session.post(f"{server.base}/lessen/inleiding/gelezen", data={"csrf_token": token}, timeout=30)
+            assert response.status_code == 503
+            assert "niet bereikbaar of bezet" in response.text
+            assert "Er is niets opgeslagen" in response.text
+        finally:
+            blocker.rollback()
+            blocker.close()
+        again = session.post(f"{server.base}/lessen/inleiding/gelezen", data={"csrf_token": token}, timeout=30)
+        assert again.status_code == 200
+    with sqlite3.connect(sqlite_path(url)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM lesson_reads").fetchone()[0] == 1
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite page limit stands in for a full disk")
+def test_a_full_sqlite_database_gives_a_clear_503_and_no_half_saved_attempt(tmp_path):
+    url = database_url(tmp_path, "hechtwijzer_full")
+    env = server_env(url, tmp_path)
+    migrate(env)
+    emails = seed_learners(url, 40)
+    with sqlite3.connect(sqlite_path(url)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    env["SQLITE_MAX_PAGE_COUNT"] = str(pages + 3)  # a few pages left, as on a nearly full disk
+    statuses: list[int] = []
+    with gunicorn(env) as server:
+        for email in emails:
+            with requests.Session() as session:
+                statuses.append(login(session, server.base, email).status_code)
+                statuses += take_quiz(session, server.base, "kennischeck-kenmerken-ouder")
+            if 503 in statuses:
+                break
+        full_page = requests.get(f"{server.base}/healthz", timeout=10)
+    assert 503 in statuses, "the page limit was never reached"
+    assert not [s for s in statuses if s >= 500 and s != 503]
+    assert full_page.status_code in (200, 503)
+    with sqlite3.connect(sqlite_path(url)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for _id, status, _revision, items, scored in attempt_rows(url):
+        assert items > 0, "an attempt without its questions"
+        assert scored in (0, items), "a half-scored attempt"
+        assert (status == "finished") == (scored == items)
+
+
+@pytest.mark.skipif(
+    not (ON_POSTGRES and os.environ.get("PG_DATA")), reason="needs the PostgreSQL server of scripts/test.sh"
+)
+def test_postgres_restart_mid_run_fails_cleanly_and_recovers(tmp_path):
+    url = database_url(tmp_path, "hechtwijzer_restart")
+    env = server_env(url, tmp_path)
+    migrate(env)
+    [email] = seed_learners(url, 1)
+    data_dir = os.environ["PG_DATA"]
+    # -l: the restarted server must not inherit our pipes (it would hold them open forever).
+    log_file = os.path.join(os.path.dirname(data_dir), "restart.log")
+    pg_ctl = [
+        os.path.join(os.environ["PG_BIN"], "pg_ctl"),
+        "-D",
+        data_dir,
+        "-l",
+        log_file,
+        "-m",
+        "fast",
+        "-w",
+        "restart",
+    ]
+    if os.environ.get("PG_RUN_AS"):
+        pg_ctl = ["runuser", "-u", os.environ["PG_RUN_AS"], "--", *pg_ctl]
+    with gunicorn(env) as server, requests.Session() as session:
+        assert login(session, server.base, email).status_code == 302
+        assert session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code == 200
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    statuses.append(session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code)
+                except requests.RequestException:
+                    statuses.append(-1)
+
+        thread = threading.Thread(target=hammer)
+        thread.start()
+        subprocess.run(
+            pg_ctl, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(1)
+        stop.set()
+        thread.join()
+        assert 500 not in statuses and -1 not in statuses, sorted(set(statuses))
+        # After the restart every request works again: stale pooled connections are replaced.
+        after = [session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code for _ in range(10)]
+        assert after == [200] * 10
+        assert take_quiz(session, server.base, QUIZ) == [200, 200]
