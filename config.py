@@ -66,6 +66,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+    # Sessions last 8 hours from login; not re-signing the cookie on every response saves work per page.
+    SESSION_REFRESH_EACH_REQUEST = False
 
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 

@@ -1,0 +1,217 @@
+"""HTTP benchmark against gunicorn (2 sync workers) on 127.0.0.1, in bounded runs.
+
+Every scenario is reported as a ratio to the bare endpoint (/livez) of the same server,
+measured in the same run with the same load generator, so the numbers travel between
+machines. GET scenarios use wrk; the quiz-submit flow (start, page, finish) uses a
+multi-process Python driver, compared with the same driver on /livez.
+
+Run: scripts/bench.sh   (or .venv/bin/python -m bench.http_load --seconds 10)
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+from tests.system.harness import (
+    FAST_HASH,
+    answers_from_page,
+    csrf,
+    database_url,
+    gunicorn,
+    login,
+    migrate,
+    seed_learners,
+    server_env,
+)
+
+TARGETS = {"lesson page": 0.60, "quiz submit": 0.10}
+
+
+def wrk(url: str, seconds: int, cookie: str | None, connections: int = 8) -> float:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: session={cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+QUIZ = "kennischeck-inleiding"
+
+
+def _prepare(args: tuple) -> list[tuple[dict, str, str]]:
+    """Untimed: log learners in and open one attempt each; returns (cookies, finish URL, form)."""
+    base, emails = args
+    prepared = []
+    for email in emails:
+        with requests.Session() as session:
+            login(session, base, email)
+            token, _ = csrf(session, f"{base}/toetsen/{QUIZ}")
+            page = session.post(f"{base}/toetsen/{QUIZ}/starten", data={"csrf_token": token}, timeout=30)
+            fields = {**answers_from_page(page.text), "confirm_incomplete": "1"}
+            prepared.append((session.cookies.get_dict(), f"{page.url}/afronden", fields))
+    return prepared
+
+
+def _driver(args: tuple) -> tuple[int, float, list[int], list[float]]:
+    """Timed: bare GETs for `seconds`, or every prepared finish POST (the submit itself)."""
+    base, scenario, seconds, work = args
+    statuses: list[int] = []
+    latencies: list[float] = []
+    with requests.Session() as session:
+        started_all = time.perf_counter()
+        if scenario == "bare":
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                statuses.append(session.get(f"{base}/livez", timeout=30).status_code)
+                latencies.append(time.perf_counter() - started)
+        else:
+            for cookies, url, fields in work:
+                session.cookies.clear()
+                session.cookies.update(cookies)
+                started = time.perf_counter()
+                statuses.append(session.post(url, data=fields, timeout=60, allow_redirects=False).status_code)
+                latencies.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started_all
+    return len(latencies), elapsed, statuses, latencies
+
+
+def drive(
+    base: str, drivers: int, scenario: str, seconds: int, work: list | None = None
+) -> tuple[float, float, list[int]]:
+    chunks = [work[i::drivers] for i in range(drivers)] if work else [None] * drivers
+    with multiprocessing.Pool(drivers) as pool:
+        results = pool.map(_driver, [(base, scenario, seconds, chunk) for chunk in chunks])
+    done = sum(r[0] for r in results)
+    elapsed = max(r[1] for r in results)
+    statuses = [s for r in results for s in r[2]]
+    latencies = [x for r in results for x in r[3]]
+    return done / elapsed, statistics.median(latencies) * 1000, statuses
+
+
+def session_cookie(base: str, email: str) -> str:
+    with requests.Session() as session:
+        response = login(session, base, email)
+        assert response.status_code == 302, f"login failed for {email}"
+        return session.cookies["session"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--drivers", type=int, default=4, help="load-generator processes for the Python driver")
+    parser.add_argument("--submits", type=int, default=300, help="quiz submits (finish POSTs) to time")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk); scripts/bench.sh installs it")
+    tmp = Path(tempfile.mkdtemp(prefix="hechtwijzer-bench-"))
+    url = database_url(tmp, "hechtwijzer_bench")
+    env = server_env(url, tmp)
+    migrate(env)
+    emails = seed_learners(url, args.submits + 1)
+
+    # A trainer (fast password hash) with groups of 1,000 and 10,000 learners; one learner with a certificate.
+    from config import TestConfig
+    from course import create_app
+    from course.extensions import db
+    from course.models import Role, User
+    from course.seeding import seed_group
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        trainer = User(
+            email="trainer@bench.example", display_name="Bench Trainer", password_hash=FAST_HASH, role=Role.TRAINER
+        )
+        db.session.add(trainer)
+        db.session.flush()
+        groups = {
+            size: seed_group(trainer, size, app.extensions["catalog"], name=f"Groep {size}").id
+            for size in (1_000, 10_000)
+        }
+        db.session.commit()
+        certificate_id = db.session.scalar(sa.text("SELECT MIN(id) FROM certificates"))
+        certificate_owner = db.session.scalar(
+            sa.text("SELECT u.email FROM users u JOIN certificates c ON c.user_id = u.id WHERE c.id = :id"),
+            {"id": certificate_id},
+        )
+        db.session.execute(
+            sa.text("UPDATE users SET password_hash = :h WHERE email = :e"), {"h": FAST_HASH, "e": certificate_owner}
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+    results: dict[str, tuple[float, float]] = {}
+    with gunicorn(env) as server:
+        base = server.base
+        learner_cookie = session_cookie(base, emails[0])
+        trainer_cookie = session_cookie(base, "trainer@bench.example")
+        owner_cookie = session_cookie(base, certificate_owner)
+        wrk_bare = wrk(f"{base}/livez", args.seconds, None)
+        scenarios = {
+            "lesson page": (f"{base}/lessen/kenmerken-ouder", learner_cookie, 8),
+            "trainer dashboard, 1,000 learners": (f"{base}/trainer/groepen/{groups[1_000]}", trainer_cookie, 2),
+            "trainer dashboard, 10,000 learners": (f"{base}/trainer/groepen/{groups[10_000]}", trainer_cookie, 2),
+            "certificate pdf": (f"{base}/certificaten/{certificate_id}/certificaat.pdf", owner_cookie, 8),
+        }
+        for name, (target, cookie, connections) in scenarios.items():
+            rps = wrk(target, args.seconds, cookie, connections)
+            results[name] = (rps, rps / wrk_bare)
+        py_bare, _, bare_statuses = drive(base, args.drivers, "bare", args.seconds)
+        learners = emails[1:]
+        with multiprocessing.Pool(args.drivers) as pool:
+            prepared = [
+                p
+                for chunk in pool.map(_prepare, [(base, learners[i :: args.drivers]) for i in range(args.drivers)])
+                for p in chunk
+            ]
+        submits, submit_ms, submit_statuses = drive(base, args.drivers, "submit", args.seconds, prepared)
+        results["quiz submit"] = (submits, submits / py_bare)
+        errors = [s for s in bare_statuses if s >= 400] + [s for s in submit_statuses if s != 302]
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        unfinished = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM attempts a JOIN users u ON u.id = a.user_id WHERE u.email LIKE 'load%' AND a.status != 'finished'"
+            )
+        ).scalar()
+    engine.dispose()
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, database {url.split(':')[0]}"
+    )
+    print(f"bare endpoint /livez: wrk {wrk_bare:.0f} req/s, Python driver {py_bare:.0f} req/s ({args.seconds} s runs)")
+    print(f"{'scenario':<38} {'per second':>10} {'ratio to bare':>14} {'target':>8}")
+    ok = True
+    for name, (rate, ratio) in results.items():
+        target = TARGETS.get(name)
+        met = target is None or ratio >= target
+        ok = ok and met
+        print(
+            f"{name:<38} {rate:>10.1f} {ratio:>13.3f}x {('>= ' + format(target, '.2f')) if target else '':>8}{'' if met else '  NOT MET'}"
+        )
+    print(
+        f"quiz submit: median {submit_ms:.0f} ms per finish POST; errors: {len(errors)}; unfinished attempts left: {unfinished}"
+    )
+    return 0 if ok and not errors else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
