@@ -156,47 +156,54 @@ def _refused(attempt: Attempt, message: str, status: int):
     return redirect(url_for(target, attempt_id=attempt.id))
 
 
-@bp.post("/pogingen/<int:attempt_id>/opslaan")
-@login_required
-def save(attempt_id: int):
+def _open_posted_attempt(attempt_id: int):
+    """CSRF, ownership, still open, a revision: ((attempt, revision, quiz, items), None) or (None, refusal)."""
     _check_csrf()
     attempt = _own_attempt_or_404(attempt_id)
     if attempt.is_finished:
-        return _refused(attempt, FINISHED_MESSAGE, 409)
+        return None, _refused(attempt, FINISHED_MESSAGE, 409)
     revision = _expected_revision()
     if revision is None:
-        return _refused(attempt, TAMPERED_MESSAGE, 400)
+        return None, _refused(attempt, TAMPERED_MESSAGE, 400)
     quiz = _quiz_or_404(attempt.quiz_id)
-    items = ops.load_items(attempt)
+    return (attempt, revision, quiz, ops.load_items(attempt)), None
+
+
+def _refusal_for(attempt: Attempt, error: Exception):
+    if isinstance(error, TamperedSubmission):
+        log.warning("Poging %s: formulier past niet bij de poging", attempt.id)
+        return _refused(attempt, TAMPERED_MESSAGE, 400)
+    if isinstance(error, ops.AlreadyFinished):
+        return _refused(attempt, FINISHED_MESSAGE, 409)
+    return _refused(attempt, STALE_MESSAGE, 409)
+
+
+@bp.post("/pogingen/<int:attempt_id>/opslaan")
+@login_required
+def save(attempt_id: int):
+    posted, refusal = _open_posted_attempt(attempt_id)
+    if refusal is not None:
+        return refusal
+    attempt, revision, quiz, items = posted
     advance = request.form.get("action") == "next"
     try:
         outcome = ops.save_answers(attempt, items, quiz, request.form, revision, advance=advance)
-    except TamperedSubmission:
-        log.warning("Poging %s: formulier past niet bij de poging", attempt_id)
-        return _refused(attempt, TAMPERED_MESSAGE, 400)
-    except ops.AlreadyFinished:
-        return _refused(attempt, FINISHED_MESSAGE, 409)
-    except ops.StaleAttempt:
-        return _refused(attempt, STALE_MESSAGE, 409)
+    except (TamperedSubmission, ops.StaleAttempt) as error:
+        return _refusal_for(attempt, error)
     db.session.commit()
     if _wants_json():
         return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
     flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
 
 @bp.post("/pogingen/<int:attempt_id>/afronden")
 @login_required
 def finish(attempt_id: int):
-    _check_csrf()
-    attempt = _own_attempt_or_404(attempt_id)
-    if attempt.is_finished:
-        return _refused(attempt, FINISHED_MESSAGE, 409)
-    revision = _expected_revision()
-    if revision is None:
-        return _refused(attempt, TAMPERED_MESSAGE, 400)
-    quiz = _quiz_or_404(attempt.quiz_id)
-    items = ops.load_items(attempt)
+    posted, refusal = _open_posted_attempt(attempt_id)
+    if refusal is not None:
+        return refusal
+    attempt, revision, quiz, items = posted
     try:
         unanswered = (
             0 if request.form.get("confirm_incomplete") else ops.unanswered_after(attempt, items, quiz, request.form)
@@ -205,22 +212,17 @@ def finish(attempt_id: int):
             # Keep what was answered, and ask once whether to finish anyway.
             ops.save_answers(attempt, items, quiz, request.form, revision)
             db.session.commit()
-            session["confirm_finish"] = attempt.id
+            session["confirm_finish"] = attempt_id
             flash(
                 f"Je hebt nog {unanswered} vraag/vragen niet beantwoord. Beantwoord ze, of bevestig "
                 "onderaan dat je toch wilt afronden.",
                 "warning",
             )
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         result = ops.finish_attempt(attempt, items, quiz, request.form, revision, utcnow())
         graded = attempt.mode is AttemptMode.GRADED  # read before commit expires the object
-    except TamperedSubmission:
-        log.warning("Poging %s: formulier past niet bij de poging", attempt_id)
-        return _refused(attempt, TAMPERED_MESSAGE, 400)
-    except ops.AlreadyFinished:
-        return _refused(attempt, FINISHED_MESSAGE, 409)
-    except ops.StaleAttempt:
-        return _refused(attempt, STALE_MESSAGE, 409)
+    except (TamperedSubmission, ops.StaleAttempt) as error:
+        return _refusal_for(attempt, error)
     failpoints.pause("finish-before-commit")
     db.session.commit()
     session.pop("confirm_finish", None)
