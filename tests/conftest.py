@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import count
 
 import pytest
@@ -155,3 +156,40 @@ def login_as(client: FlaskClient, auth: AuthActions, create_user) -> Callable[[R
         return user
 
     return do
+
+
+@dataclass
+class Person:
+    user: User
+    client: FlaskClient
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def name(self) -> str:
+        return self.user.display_name
+
+
+def sign_in(app, user: User) -> FlaskClient:
+    """A browser of its own for `user`, signed in."""
+    client = app.test_client()
+    response = AuthActions(client).login(user.email)
+    assert response.status_code == 302, f"login failed for account {user.id}"
+    return client
+
+
+@pytest.fixture
+def person(app, create_user):
+    """Factory: person(role, name) -> a user with a signed-in client of their own."""
+
+    def make(role: Role = Role.LEARNER, name: str = "Test Gebruiker", email: str | None = None) -> Person:
+        user = create_user(role=role, name=name, email=email)
+        return Person(user, sign_in(app, user))
+
+    return make

@@ -31,11 +31,10 @@ from course.models import (
     Role,
     User,
 )
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, AuthActions, Person, sign_in
 from tests.quiz_helpers import catalog
 from tests.test_certificates import complete_module
 from tests.test_trainer import (
-    Person,
     add_members,
     assign,
     count,
@@ -45,20 +44,8 @@ from tests.test_trainer import (
     get,
     new_group,
     post,
-    sign_in,
     text,
 )
-
-
-@pytest.fixture
-def person(app, create_user):
-    """Factory: person(role, name) -> a user with a signed-in client of their own."""
-
-    def make(role: Role = Role.LEARNER, name: str = "Test Gebruiker", email: str | None = None) -> Person:
-        user = create_user(role=role, name=name, email=email)
-        return Person(user, sign_in(app, user))
-
-    return make
 
 
 @pytest.fixture

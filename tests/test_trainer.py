@@ -10,7 +10,6 @@ import csv
 import io
 import random
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 import openpyxl
@@ -40,7 +39,7 @@ from course.timeutil import utcnow
 from course.trainer.exports import HEADER
 from course.trainer.groups import CODE_ALPHABET
 from course.trainer.item_analysis import ItemRow, analyse
-from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.conftest import PASSWORD, Person, csrf_token
 from tests.quiz_helpers import (
     answer_fields,
     attempt_id_from,
@@ -55,43 +54,6 @@ from tests.quiz_helpers import (
 from tests.test_certificates import complete_module, pass_quiz
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    user: User
-    client: FlaskClient
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def email(self) -> str:
-        return self.user.email
-
-    @property
-    def name(self) -> str:
-        return self.user.display_name
-
-
-def sign_in(app, user: User) -> FlaskClient:
-    """A browser of its own for `user`, signed in."""
-    client = app.test_client()
-    response = AuthActions(client).login(user.email)
-    assert response.status_code == 302, f"login failed for account {user.id}"
-    return client
-
-
-@pytest.fixture
-def person(app, create_user):
-    """Factory: person(role, name) -> a user with a signed-in client of their own."""
-
-    def make(role: Role = Role.LEARNER, name: str = "Test Gebruiker", email: str | None = None) -> Person:
-        user = create_user(role=role, name=name, email=email)
-        return Person(user, sign_in(app, user))
-
-    return make
 
 
 @pytest.fixture
