@@ -409,3 +409,13 @@ def test_the_submit_statement_count_does_not_grow_with_the_number_of_questions(a
         )
     assert len(counts) == 3, "three different question counts"
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", " 1"])
+def test_unusual_digits_in_answers_are_refused_not_crashing(app, client, learner, value):
+    attempt_id = begin(client, FORMATIVE)
+    fields = {**answer_fields(app, attempt_id, right=True), "q1": value}
+    response = post_attempt(client, attempt_id, "save", fields, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 400
+    _, items = load_attempt(app, attempt_id)
+    assert all(item.response is None for item in items)

@@ -87,7 +87,7 @@ class ProfileForm(FlaskForm):
         number = (field.data or "").replace(" ", "")
         if self.register_name.data and not number:
             raise ValidationError("Vul je registratienummer in, of kies ‘Geen register’.")
-        if number and not (number.isdigit() and 4 <= len(number) <= 12):
+        if number and not (number.isascii() and number.isdigit() and 4 <= len(number) <= 12):
             raise ValidationError("Een registratienummer bestaat uit 4 tot 12 cijfers.")
         if number and not self.register_name.data and not self.register_name.errors:
             raise ValidationError("Kies het register waar dit nummer bij hoort.")

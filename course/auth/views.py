@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def load_user(user_id: str) -> User | None:
     # The cookie holds "<id>:<session token>"; a rotated token (password change) no longer matches.
     user_pk, _, token = user_id.partition(":")
-    if not user_pk.isdigit() or not token:
+    if not (user_pk.isascii() and user_pk.isdigit()) or not token:
         return None
     user = db.session.get(User, int(user_pk))
     if user is None or user.session_token != token or not user.is_active:

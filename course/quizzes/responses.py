@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from course.quizzes.definitions import Question
 
 CONTROL_FIELDS = {"csrf_token", "revision", "action", "confirm_incomplete"}
-_FIELD = re.compile(r"^q(\d{1,4})(?:-(\d{1,3}))?$")
+_FIELD = re.compile(r"^q([0-9]{1,4})(?:-([0-9]{1,3}))?$")
 
 
 class TamperedSubmission(ValueError):
@@ -44,7 +44,7 @@ def parse_form(form: MultiDict, editable: Iterable[tuple[Any, Question]]) -> dic
 
 
 def _index(value: str, order: list[str]) -> str:
-    if not value.isdigit() or int(value) >= len(order):
+    if not (value.isascii() and value.isdigit()) or len(value) > 4 or int(value) >= len(order):
         raise TamperedSubmission("waarde buiten bereik")
     return order[int(value)]
 
