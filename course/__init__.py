@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 from course.extensions import csrf, db, login_manager, migrate
@@ -82,6 +83,16 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", sqlite_pragmas)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in our URLs is a database id: a number beyond 64 bits names no row, so routing
+    answers 404 instead of the database driver overflowing (SQLite raises on such a parameter)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        if self.max is None:
+            self.max = 2**63 - 1
+
+
 def register_blueprints(app: Flask) -> None:
     from course.admin.views import bp as admin_bp
     from course.auth.views import bp as auth_bp
@@ -92,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from course.trainer.enrolment import bp as enrolment_bp
     from course.trainer.views import bp as trainer_bp
 
+    app.url_map.converters["int"] = IdConverter  # before the rules that use it are added
     app.register_blueprint(auth_bp)
     app.register_blueprint(lessons_bp)
     app.register_blueprint(quizzes_bp)

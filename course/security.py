@@ -1,9 +1,16 @@
-"""Response headers and cache rules applied to every response."""
+"""Response headers and cache rules applied to every response; malformed input refused up front."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_login import current_user
+
+from course.errors import render_error
+
+MALFORMED_INPUT_MESSAGE = (
+    "Het formulier bevat ongeldige tekens of een veld zonder naam. Er is niets opgeslagen. "
+    "Controleer je invoer en probeer het opnieuw."
+)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -21,7 +28,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _malformed_input() -> bool:
+    """A NUL character anywhere in the query string or form (PostgreSQL cannot store it in text), or
+    a multipart part without a name (Flask-WTF's CSRF check crashes on it)."""
+    for data in (request.args, request.form):
+        for key, value in data.items(multi=True):
+            if key is None or "\x00" in key or "\x00" in value:
+                return True
+    return any(key is None or "\x00" in key for key in request.files)
+
+
 def register(app: Flask) -> None:
+    def reject_malformed_input() -> tuple[str, int] | None:
+        return render_error(400, MALFORMED_INPUT_MESSAGE) if _malformed_input() else None
+
+    # First of all before_request hooks: before the CSRF check and before any view reads the input.
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_input)
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers

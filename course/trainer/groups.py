@@ -122,7 +122,10 @@ def read_invite_csv(data: bytes) -> list[str]:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     # Keep each row's line number in the file, so the report names the line the trainer sees.
-    numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    try:
+        numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error:  # e.g. a field longer than the csv module's limit (128 KiB)
+        raise CsvRejected("Het bestand is geen leesbaar CSV-bestand.") from None
     rows = [row for _, row in numbered]
     if not rows:
         raise CsvRejected("Het bestand is leeg.")
