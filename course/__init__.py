@@ -84,13 +84,13 @@ def register_extensions(app: Flask) -> None:
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` in our URLs is a database id: a number beyond 64 bits names no row, so routing
-    answers 404 instead of the database driver overflowing (SQLite raises on such a parameter)."""
+    """`<int:...>` in our URLs is a database id: a number beyond the INTEGER range names no row, so
+    routing answers 404 instead of the database driver raising on an out-of-range parameter."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(map, *args, **kwargs)
         if self.max is None:
-            self.max = 2**63 - 1
+            self.max = 2**31 - 1  # our id columns are 32-bit INTEGER (PostgreSQL refuses more)
 
 
 def register_blueprints(app: Flask) -> None:

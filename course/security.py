@@ -28,14 +28,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def _unstorable(text: str) -> bool:
+    """NUL (PostgreSQL cannot store it in text) or a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _malformed_input() -> bool:
-    """A NUL character anywhere in the query string or form (PostgreSQL cannot store it in text), or
-    a multipart part without a name (Flask-WTF's CSRF check crashes on it)."""
+    """Unstorable text anywhere in the query string or form, or a multipart part without a name
+    (Flask-WTF's CSRF check crashes on it)."""
     for data in (request.args, request.form):
         for key, value in data.items(multi=True):
-            if key is None or "\x00" in key or "\x00" in value:
+            if key is None or _unstorable(key) or _unstorable(value):
                 return True
-    return any(key is None or "\x00" in key for key in request.files)
+    return any(key is None or _unstorable(key) for key in request.files)
 
 
 def register(app: Flask) -> None:

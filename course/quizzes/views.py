@@ -132,8 +132,8 @@ def attempt(attempt_id: int):
 
 def _expected_revision() -> int | None:
     value = request.form.get("revision", "")
-    # ASCII digits only ("²".isdigit() is true, but int() refuses it); 18 digits always fit the column.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+    # ASCII digits only ("²".isdigit() is true, but int() refuses it); 9 digits always fit INTEGER.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def _wants_json() -> bool:

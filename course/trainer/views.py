@@ -180,8 +180,8 @@ def assign(group_id: int):
     form = AssignForm()
     learner = None
     if form.learner_id.data:
-        # ASCII digits only ("²".isdigit() is true, but int() refuses it); 18 digits always fit an id.
-        if not (form.learner_id.data.isascii() and form.learner_id.data.isdigit()) or len(form.learner_id.data) > 18:
+        # ASCII digits only ("²".isdigit() is true, but int() refuses it); 9 digits always fit an id.
+        if not (form.learner_id.data.isascii() and form.learner_id.data.isdigit()) or len(form.learner_id.data) > 9:
             abort(400)
         learner = _member_or_404(group, int(form.learner_id.data))
     if not form.validate_on_submit():
