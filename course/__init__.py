@@ -46,6 +46,9 @@ def load_course_content(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # An SQLite file has no server that can go away: pre-ping would only add a query per request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -53,7 +56,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in om deze pagina te bekijken."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Sessions are revoked through the per-user session token (see auth.views.load_user), not by
+    # tying them to an IP address or browser string: for permanent sessions Flask-Login's "strong"
+    # mode only marks a changed session non-fresh, which is exactly what "basic" does.
+    login_manager.session_protection = "basic"
 
     @app.teardown_appcontext
     def release_session(_error: BaseException | None) -> None:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from course.extensions import db
 from course.models import RateLimitHit
+from course.pseudonyms import client_pseudonym
 from course.timeutil import utcnow
-
-
-def _client_key(bucket: str, remote_addr: str | None) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"{bucket}:{remote_addr or 'unknown'}".encode(), hashlib.sha256).hexdigest()
 
 
 def allow(bucket: str, remote_addr: str | None, limit: int, window_seconds: int) -> bool:
     """Count this request; False when the client already used `limit` requests in the window."""
-    key = _client_key(bucket, remote_addr)
+    key = client_pseudonym(bucket, remote_addr)
     now = utcnow()
     since = now - timedelta(seconds=window_seconds)
     used = db.session.scalar(

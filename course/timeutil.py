@@ -1,6 +1,10 @@
-"""Time helpers: the app stores aware UTC datetimes everywhere."""
+"""Time helpers: the app stores aware UTC datetimes everywhere and shows Dutch calendar dates."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+# Deadlines, completion and certificate dates are Dutch calendar dates.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 def utcnow() -> datetime:
@@ -10,3 +14,8 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; treat them as UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def local_date(moment: datetime) -> date:
+    """The Dutch calendar date at `moment` (between 22:00/23:00 and midnight UTC it is already tomorrow)."""
+    return as_utc(moment).astimezone(LOCAL_TIME).date()

@@ -41,11 +41,10 @@ from werkzeug.test import encode_multipart
 import course
 from course import register_blueprints
 from course.certificates.codes import new_code
-from course.certificates.issuing import local_date
 from course.extensions import db
 from course.models import AttemptItem, Certificate, Group, Role, User
 from course.quizzes import attempts as quiz_attempts
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 from course.trainer import groups
 from tests.conftest import PASSWORD
 

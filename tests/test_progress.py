@@ -97,3 +97,24 @@ def test_anonymous_visitors_see_the_lesson_list_but_must_log_in_to_read(client):
     response = client.get("/lessen/inleiding")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/inloggen?next=")
+
+
+def test_the_lesson_text_is_shared_but_the_read_status_is_each_learners_own(person):
+    # The lesson body is rendered once per process; status and form must still be per learner.
+    reader, other = person(name="Lezer Een"), person(name="Lezer Twee")
+    reader_client, other_client = reader.client, other.client
+    assert "Markeer les 2 als gelezen" in reader_client.get("/lessen/kenmerken-ouder").get_data(as_text=True)
+    mark_read(reader_client, "kenmerken-ouder")
+
+    read_page = reader_client.get("/lessen/kenmerken-ouder").get_data(as_text=True)
+    unread_page = other_client.get("/lessen/kenmerken-ouder").get_data(as_text=True)
+    for page in (read_page, unread_page):
+        assert '<h2 id="sectie-2-3">2.3 Opvoedingsonzekerheid</h2>' in page
+        assert "(Diener, Nievar &amp; Wright, 2003)" in page
+    assert "Je hebt deze les als gelezen gemarkeerd." in read_page
+    assert "Ingelogd als Lezer Een" in read_page
+    assert "Markeer les 2 als gelezen" in unread_page
+    assert "Nog niet gelezen" in unread_page
+    assert "Ingelogd als Lezer Twee" in unread_page
+    # Reading one lesson marks only that lesson.
+    assert "Markeer les 3 als gelezen" in reader_client.get("/lessen/kenmerken-kind").get_data(as_text=True)

@@ -10,7 +10,7 @@ import csv
 import io
 import random
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from course.certificates.issuing import local_date
 from course.extensions import db
 from course.models import (
     Assignment,
@@ -35,7 +34,7 @@ from course.models import (
     User,
 )
 from course.quizzes import attempts as quiz_attempts
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 from course.trainer.exports import HEADER
 from course.trainer.groups import CODE_ALPHABET
 from course.trainer.item_analysis import ItemRow, analyse
@@ -481,6 +480,16 @@ def test_the_form_refuses_a_deadline_in_the_past(app, trainer, person):
     assert "Kies een datum vandaag of later." in text(assign(trainer, group_id, due(-1), learner))
     assert "Kies een datum" in text(assign(trainer, group_id, "geen datum"))
     assert count(app, Assignment) == 0
+
+
+def test_today_means_the_dutch_date_also_just_after_midnight(app, trainer, monkeypatch):
+    # 23:30 UTC on 27 November is 00:30 on 28 November in the Netherlands.
+    monkeypatch.setattr("course.trainer.forms.utcnow", lambda: datetime(2026, 11, 27, 23, 30, tzinfo=UTC))
+    group_id = new_group(trainer)
+    assert "Kies een datum vandaag of later." in text(assign(trainer, group_id, "2026-11-27"))
+    assert count(app, Assignment) == 0
+    assert "Deadline vastgelegd: 28-11-2026." in text(assign(trainer, group_id, "2026-11-28"))
+    assert count(app, Assignment) == 1
 
 
 def test_a_personal_deadline_wins_over_the_group_deadline(app, trainer, person):

@@ -9,11 +9,10 @@ from course.admin.forms import ConfirmEraseForm, RevokeForm, UserForm
 from course.admin.users import SelfLockout, update_user
 from course.auth.access import role_required
 from course.certificates import codes
-from course.certificates.issuing import local_date
 from course.certificates.revocation import AlreadyRevoked, revoke
 from course.extensions import db
 from course.models import AuditEvent, Certificate, Role, User
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 PAGE_SIZE = 50

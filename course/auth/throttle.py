@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -11,20 +9,16 @@ from flask import current_app
 
 from course.extensions import db
 from course.models import LoginFailure
+from course.pseudonyms import client_pseudonym, keyed_hash
 from course.timeutil import utcnow
 
 
-def _key(kind: str, value: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
 def account_key(email: str) -> str:
-    return _key("account", email.strip().lower())
+    return keyed_hash("account", email.strip().lower())
 
 
 def client_key(remote_addr: str | None) -> str:
-    return _key("client", remote_addr or "unknown")
+    return client_pseudonym("client", remote_addr)
 
 
 def is_throttled(email: str, remote_addr: str | None) -> bool:

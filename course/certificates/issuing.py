@@ -6,7 +6,6 @@ import calendar
 import logging
 from collections import defaultdict
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,14 +15,9 @@ from course.certificates.codes import new_code
 from course.certificates.completion import Completion, evaluate
 from course.extensions import db
 from course.models import Attempt, AttemptMode, AttemptStatus, Certificate, CertificateStatus, LessonRead, User
-from course.timeutil import as_utc
+from course.timeutil import LOCAL_TIME, as_utc, local_date
 
 log = logging.getLogger(__name__)
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # certificate dates are Dutch calendar dates
-
-
-def local_date(moment: datetime) -> date:
-    return as_utc(moment).astimezone(LOCAL_TIME).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -6,13 +6,13 @@ from flask_login import current_user, login_required
 
 from course.catalog.access import get_catalog
 from course.certificates import codes
-from course.certificates.issuing import certificates_of, local_date
+from course.certificates.issuing import certificates_of
 from course.certificates.pdf import render_certificate
 from course.errors import render_error
 from course.extensions import db
 from course.models import Certificate, Role
 from course.ratelimit import allow
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 
 bp = Blueprint("certificates", __name__)
 

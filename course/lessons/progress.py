@@ -14,6 +14,20 @@ def read_lesson_ids(user: User) -> set[str]:
     return set(db.session.scalars(sa.select(LessonRead.lesson_id).where(LessonRead.user_id == user.id)))
 
 
+# Built once: the lesson page asks this on every view, and building and keying a statement costs
+# more than running it. A core query on the session's connection skips the ORM's per-query setup.
+_HAS_READ = (
+    sa.select(sa.literal(1))
+    .select_from(LessonRead.__table__)
+    .where(LessonRead.user_id == sa.bindparam("user_id"), LessonRead.lesson_id == sa.bindparam("lesson_id"))
+)
+
+
+def has_read(user_id: int, lesson_id: str) -> bool:
+    row = db.session.connection().execute(_HAS_READ, {"user_id": user_id, "lesson_id": lesson_id}).first()
+    return row is not None
+
+
 def mark_read(user: User, lesson: Lesson, content_version: str) -> bool:
     """Record that `user` read `lesson`. Returns False when it was already recorded."""
     exists = db.session.scalar(

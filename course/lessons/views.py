@@ -4,12 +4,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from course.catalog.access import get_catalog
-from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, local_date, since_last
+from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
 from course.extensions import db
-from course.lessons import progress
+from course.lessons import progress, rendering
 from course.lessons.forms import MarkReadForm
 from course.quizzes.attempts import all_standings
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 from course.trainer.groups import assignments_for
 
 bp = Blueprint("lessons", __name__)
@@ -46,8 +46,8 @@ def lesson(lesson_id: str):
     return render_template(
         "lessons/lesson.html",
         lesson=lesson,
-        is_read=lesson.id in progress.read_lesson_ids(current_user),
-        form=MarkReadForm(),
+        lesson_body=rendering.lesson_body(lesson),
+        is_read=progress.has_read(current_user.id, lesson.id),
         previous_lesson=catalog.previous_lesson(lesson.id),
         next_lesson=catalog.next_lesson(lesson.id),
     )

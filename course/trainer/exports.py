@@ -10,10 +10,9 @@ from datetime import date
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from course.certificates.issuing import local_date
 from course.extensions import db
 from course.models import Certificate, Group, GroupMember, User
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 
 HEADER = (
     "Naam",

@@ -5,6 +5,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from course.timeutil import local_date, utcnow
+
 
 class GroupForm(FlaskForm):
     name = StringField("Naam van de groep", validators=[DataRequired("Geef de groep een naam."), Length(max=120)])
@@ -25,9 +27,8 @@ class AssignForm(FlaskForm):
     learner_id = HiddenField()
 
     def validate_due_on(self, field: DateField) -> None:
-        from course.timeutil import utcnow
-
-        if field.data and field.data < utcnow().date():
+        # The Dutch date: just after midnight in the Netherlands it is still yesterday in UTC.
+        if field.data and field.data < local_date(utcnow()):
             raise ValidationError("Kies een datum vandaag of later.")
 
 

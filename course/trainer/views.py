@@ -6,12 +6,11 @@ from flask_login import current_user
 
 from course.auth.access import role_required
 from course.catalog.access import get_catalog
-from course.certificates.issuing import local_date
 from course.extensions import db
 from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Group, GroupMember, Invitation, Role, User
 from course.quizzes import attempts as quiz_attempts
 from course.quizzes.presenting import present
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
 from course.trainer import actions, dashboard, exports, groups
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
 from course.trainer.item_analysis import ItemRow, analyse
