@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -47,15 +48,38 @@ TARGETS = {"lesson page": 0.60, "quiz submit": 0.10}
 USER_AGENT = "hechtwijzer-bench"
 
 
-def wrk(url: str, seconds: int, cookie: str | None, connections: int = 8) -> float:
+@dataclass(frozen=True)
+class WrkRun:
+    per_second: float
+    cpu_ms_per_request: float  # CPU time of the gunicorn workers, divided by the requests served
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time used so far by the gunicorn master's worker processes (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == master_pid:  # fields after the name: state, ppid, ..., utime (11), stime (12)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(server, path: str, seconds: int, cookie: str | None, connections: int = 8) -> WrkRun:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: session={cookie}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    cpu_before = worker_cpu_seconds(server.process.pid)
+    out = subprocess.run([*command, server.base + path], capture_output=True, text=True, check=True).stdout
+    cpu = worker_cpu_seconds(server.process.pid) - cpu_before
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
-        raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        raise RuntimeError(f"{path}: {non_2xx.group(1)} error responses\n{out}")
+    requests_done = int(re.search(r"(\d+) requests in", out).group(1))
+    per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return WrkRun(per_second, cpu * 1000 / max(requests_done, 1))
 
 
 QUIZ = "kennischeck-inleiding"
@@ -169,6 +193,7 @@ def main() -> int:
         db.engine.dispose()
 
     results: dict[str, tuple[float, float]] = {}
+    cpu_costs: dict[str, tuple[float, float]] = {}
     with gunicorn(env) as server:
         base = server.base
         learner_cookie = session_cookie(base, emails[0])
@@ -177,24 +202,29 @@ def main() -> int:
         scenarios = {
             # Not a page: the bare endpoint with a signed-in cookie costs exactly the session check
             # (cookie signature, account and session token looked up), the floor of every signed-in page.
-            "bare endpoint, signed in": (f"{base}/livez", learner_cookie, 8),
-            "lesson page": (f"{base}/lessen/kenmerken-ouder", learner_cookie, 8),
-            "trainer dashboard, 1,000 learners": (f"{base}/trainer/groepen/{groups[1_000]}", trainer_cookie, 2),
-            "trainer dashboard, 10,000 learners": (f"{base}/trainer/groepen/{groups[10_000]}", trainer_cookie, 2),
-            "certificate pdf": (f"{base}/certificaten/{certificate_id}/certificaat.pdf", owner_cookie, 8),
+            "bare endpoint, signed in": ("/livez", learner_cookie, 8),
+            "lesson page": ("/lessen/kenmerken-ouder", learner_cookie, 8),
+            "trainer dashboard, 1,000 learners": (f"/trainer/groepen/{groups[1_000]}", trainer_cookie, 2),
+            "trainer dashboard, 10,000 learners": (f"/trainer/groepen/{groups[10_000]}", trainer_cookie, 2),
+            "certificate pdf": (f"/certificaten/{certificate_id}/certificaat.pdf", owner_cookie, 8),
         }
-        bare_rates: list[float] = []
-        for name, (target, cookie, connections) in scenarios.items():
+        bare_runs: list[WrkRun] = []
+        for name, (path, cookie, connections) in scenarios.items():
             pairs = [
-                (wrk(f"{base}/livez", args.seconds, None), wrk(target, args.seconds, cookie, connections))
+                (wrk(server, "/livez", args.seconds, None), wrk(server, path, args.seconds, cookie, connections))
                 for _ in range(args.rounds)
             ]
-            bare_rates += [bare for bare, _ in pairs]
+            bare_runs += [bare for bare, _ in pairs]
             results[name] = (
-                statistics.median(rate for _, rate in pairs),
-                statistics.median(rate / bare for bare, rate in pairs),
+                statistics.median(run.per_second for _, run in pairs),
+                statistics.median(run.per_second / bare.per_second for bare, run in pairs),
             )
-        wrk_bare = statistics.median(bare_rates)
+            cpu_costs[name] = (
+                statistics.median(run.cpu_ms_per_request for _, run in pairs),
+                statistics.median(bare.cpu_ms_per_request / run.cpu_ms_per_request for bare, run in pairs),
+            )
+        wrk_bare = statistics.median(run.per_second for run in bare_runs)
+        bare_cpu_ms = statistics.median(run.cpu_ms_per_request for run in bare_runs)
         py_bare, _, bare_statuses = drive(base, args.drivers, "bare", args.seconds * args.rounds)
         learners = emails[1:]
         with multiprocessing.Pool(args.drivers) as pool:
@@ -234,6 +264,11 @@ def main() -> int:
     print(
         f"quiz submit: median {submit_ms:.0f} ms per finish POST; errors: {len(errors)}; unfinished attempts left: {unfinished}"
     )
+    # The same runs seen from the server: CPU per request does not depend on how much of the shared
+    # cores wrk itself takes (it takes more for large responses), so it is the steadier comparison.
+    print(f"worker CPU per request (bare endpoint: {bare_cpu_ms:.2f} ms)")
+    for name, (cpu_ms, cost_ratio) in cpu_costs.items():
+        print(f"{name:<38} {cpu_ms:>8.2f} ms {cost_ratio:>13.3f}x of bare's cost")
     return 0 if ok and not errors else 1
 
 

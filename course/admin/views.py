@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from course import privacy
+from course import privacy, search_terms
 from course.admin.forms import ConfirmEraseForm, RevokeForm, UserForm
 from course.admin.users import SelfLockout, update_user
 from course.auth.access import role_required
@@ -27,7 +27,7 @@ def index():
 @bp.get("/certificaten")
 @role_required(Role.ADMIN)
 def certificates():
-    query = (request.args.get("q") or "").strip()[:120]
+    query = search_terms.recall("admin.certificates")
     statement = sa.select(Certificate).order_by(Certificate.issued_at.desc()).limit(PAGE_SIZE)
     if query:
         code = codes.normalize(query)
@@ -39,7 +39,15 @@ def certificates():
         certificates=db.session.scalars(statement).all(),
         query=query,
         today=local_date(utcnow()),
+        search_form=search_terms.SearchForm(),
     )
+
+
+@bp.post("/certificaten")
+@role_required(Role.ADMIN)
+def search_certificates():
+    search_terms.take_from_form("admin.certificates")
+    return redirect(url_for("admin.certificates"))
 
 
 @bp.route("/certificaten/<int:certificate_id>", methods=["GET", "POST"])
@@ -70,7 +78,7 @@ def certificate(certificate_id: int):
 @bp.get("/gebruikers")
 @role_required(Role.ADMIN)
 def users():
-    query = (request.args.get("q") or "").strip()[:120]
+    query = search_terms.recall("admin.users")
     role = request.args.get("rol", "")
     statement = sa.select(User).order_by(User.display_name).limit(PAGE_SIZE)
     if query:
@@ -78,7 +86,21 @@ def users():
         statement = statement.where(sa.or_(sa.func.lower(User.display_name).like(needle), User.email.like(needle)))
     if role in {r.value for r in Role}:
         statement = statement.where(User.role == Role(role))
-    return render_template("admin/users.html", users=db.session.scalars(statement).all(), query=query, role=role)
+    return render_template(
+        "admin/users.html",
+        users=db.session.scalars(statement).all(),
+        query=query,
+        role=role,
+        search_form=search_terms.SearchForm(),
+    )
+
+
+@bp.post("/gebruikers")
+@role_required(Role.ADMIN)
+def search_users():
+    search_terms.take_from_form("admin.users")
+    role = request.form.get("rol", "")
+    return redirect(url_for("admin.users", rol=role) if role in {r.value for r in Role} else url_for("admin.users"))
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from course import search_terms
 from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.extensions import db
@@ -75,7 +76,7 @@ def group(group_id: int):
     sort = request.args.get("sorteer", "status")
     descending = request.args.get("volgorde") == "aflopend"
     status = request.args.get("status", "")
-    query = (request.args.get("zoek") or "").strip()[:120]
+    query = search_terms.recall(_search_page(group))
     all_rows = dashboard.group_rows(group, catalog, today)
     rows = dashboard.sort_and_filter(all_rows, sort, descending, status, query)
     page = max(1, request.args.get("pagina", 1, type=int))
@@ -103,8 +104,28 @@ def group(group_id: int):
         csv_form=CsvForm(),
         assign_form=AssignForm(),
         empty_form=EmptyForm(),
+        search_form=search_terms.SearchForm(),
         today=today,
     )
+
+
+def _search_page(group: Group) -> str:
+    return f"trainer.group:{group.id}"
+
+
+@bp.post("/groepen/<int:group_id>")
+@trainers
+def search_group(group_id: int):
+    """The filter form: the search term goes to the session, the rest of the filter into the URL."""
+    group = _own_group_or_404(group_id)
+    search_terms.take_from_form(_search_page(group))
+    form = request.form
+    view = {
+        "status": form.get("status") if form.get("status") in dashboard.STATUS_ORDER else None,
+        "sorteer": form.get("sorteer") if form.get("sorteer") in dashboard.SORTS else None,
+        "volgorde": "aflopend" if form.get("volgorde") == "aflopend" else None,
+    }
+    return redirect(url_for("trainer.group", group_id=group.id, **{k: v for k, v in view.items() if v}))
 
 
 @bp.post("/groepen/<int:group_id>/uitnodigen")

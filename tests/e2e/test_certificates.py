@@ -211,7 +211,7 @@ def test_a_revoked_certificate_shows_as_revoked_at_once(page: Page, visitor: Pag
     expect(page.get_by_role("heading", level=1)).to_have_text("Certificaten")
     page.get_by_label("Zoek op naam of verificatiecode").fill("kuipers")
     page.get_by_role("button", name="Zoeken").click()
-    expect(page).to_have_url(re.compile(r"/beheer/certificaten\?q=kuipers$"))
+    expect(page).to_have_url(re.compile(r"/beheer/certificaten$"))  # the term is posted, not in the URL
     expect(page.get_by_role("link", name="Bram Kuipers")).to_be_visible()
     expect(page.get_by_role("link", name="Carla Smit")).to_have_count(0)
     expect(page.get_by_text(codes.display(other.verification_code))).to_have_count(0)
