@@ -83,6 +83,7 @@ def export_user(user: User) -> dict[str, Any]:
             "display_name",
             "role",
             "active",
+            "must_change_password",
             "created_at",
             "register_name",
             "register_number",

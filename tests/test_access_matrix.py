@@ -87,6 +87,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.user", "GET"): admins_only(404),
     ("admin.user", "POST"): admins_only(404),
     ("admin.erase_user", "POST"): admins_only(404),
+    ("admin.temporary_password", "POST"): admins_only(404),
     ("admin.audit_log", "GET"): admins_only(200),
     ("auth.my_data", "GET"): signed_in(200),
     ("auth.my_data_json", "GET"): signed_in(200),

@@ -36,3 +36,7 @@ class ConfirmEraseForm(FlaskForm):
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Vink aan om te bevestigen.")
+
+
+class TemporaryPasswordForm(FlaskForm):
+    """No fields: the user comes from the URL; the form carries the CSRF token."""

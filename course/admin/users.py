@@ -1,10 +1,17 @@
-"""Account administration: roles and deactivation, audited."""
+"""Account administration: roles, deactivation and temporary passwords, audited."""
 
 from __future__ import annotations
+
+import secrets
+
+from flask import current_app
 
 from course import audit
 from course.models import Role, User
 from course.models.user import new_session_token
+
+# No look-alikes (0/o, 1/l/i): the admin passes the password on by phone or in person.
+_READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 class SelfLockout(Exception):
@@ -27,3 +34,18 @@ def update_user(actor: User, user: User, role: Role, active: bool) -> list[str]:
         # A new session token ends every open session: a role change or deactivation applies at once.
         user.session_token = new_session_token()
     return changes
+
+
+def issue_temporary_password(actor: User, user: User) -> str:
+    """A one-time password for someone who forgot theirs (there is no e-mail to send a link to).
+
+    The old password stops working, every open session of the user ends, and the next sign-in
+    must choose a new password. The password itself is shown to the admin once and stored only
+    as a hash; the audit record says that it happened, not what it was."""
+    if user.id == actor.id:
+        raise SelfLockout
+    password = "-".join("".join(secrets.choice(_READABLE) for _ in range(4)) for _ in range(4))
+    user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    user.must_change_password = True
+    audit.record(actor.id, "user.temporary_password", "user", user.id)
+    return password

@@ -5,8 +5,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from course import privacy, search_terms
-from course.admin.forms import ConfirmEraseForm, RevokeForm, UserForm
-from course.admin.users import SelfLockout, update_user
+from course.admin.forms import ConfirmEraseForm, RevokeForm, TemporaryPasswordForm, UserForm
+from course.admin.users import SelfLockout, issue_temporary_password, update_user
 from course.auth.access import role_required
 from course.certificates import codes
 from course.certificates.revocation import AlreadyRevoked, revoke
@@ -127,7 +127,31 @@ def user(user_id: int):
         .order_by(AuditEvent.at.desc())
         .limit(50)
     ).all()
-    return render_template("admin/user.html", user=user, form=form, erase_form=ConfirmEraseForm(), history=history)
+    return render_template(
+        "admin/user.html",
+        user=user,
+        form=form,
+        erase_form=ConfirmEraseForm(),
+        password_form=TemporaryPasswordForm(),
+        history=history,
+    )
+
+
+@bp.post("/gebruikers/<int:user_id>/tijdelijk-wachtwoord")
+@role_required(Role.ADMIN)
+def temporary_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not TemporaryPasswordForm().validate_on_submit():
+        abort(400)
+    try:
+        password = issue_temporary_password(current_user, user)
+    except SelfLockout:
+        db.session.rollback()
+        flash("Je eigen wachtwoord wijzig je onder Profiel › Wachtwoord wijzigen.", "error")
+        return redirect(url_for("admin.user", user_id=user.id))
+    db.session.commit()
+    # Shown in this response only (never flashed into the cookie, never in a URL); the page is no-store.
+    return render_template("admin/temporary_password.html", user=user, password=password)
 
 
 @bp.post("/gebruikers/<int:user_id>/verwijderen")

@@ -32,6 +32,19 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+# What someone signed in with a temporary password may reach before choosing their own.
+_OPEN_BEFORE_OWN_PASSWORD = {"auth.change_password", "auth.logout", "static", "health.livez", "health.healthz"}
+
+
+@bp.before_app_request
+def require_own_password():
+    if request.endpoint in _OPEN_BEFORE_OWN_PASSWORD:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
 def _start_session(user: User) -> None:
     # A fresh session at login: nothing set before login (fixation) survives it.
     session.clear()

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the login cookie: rotating it ends every other session of this user.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    # Set when an admin hands out a temporary password: the next sign-in must choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # Professional register for accreditation (SKJ, BIG, V&VN), kept only with consent.
     register_name: Mapped[str | None] = mapped_column(sa.String(40))

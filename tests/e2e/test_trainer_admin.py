@@ -345,6 +345,48 @@ def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(
         other.close()
 
 
+def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
+    page: Page, browser: Browser, live_server: str, console, create_user
+) -> None:
+    learner = create_user(name="Lotte Jansen", email="lotte@example.org")
+    log_in_as(page, create_user, Role.ADMIN, name="Anouk Admin")
+    page.goto(f"/beheer/gebruikers/{learner.id}")
+    assert_axe_clean(page, "user detail with the temporary password section")
+    page.get_by_role("button", name="Tijdelijk wachtwoord maken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tijdelijk wachtwoord voor Lotte Jansen")
+    temporary = page.locator(".temporary-password code").inner_text()
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary)
+    assert temporary not in page.url
+    assert_axe_clean(page, "temporary password shown to the admin")
+
+    other = browser.new_context(base_url=live_server, locale="nl-NL")
+    other.set_default_timeout(10_000)
+    try:
+        learner_page = other.new_page()
+        learner_page.on("console", console.on_console)
+        learner_page.on("pageerror", console.on_page_error)
+        learner_page.goto("/inloggen")
+        learner_page.get_by_label("E-mailadres").fill(learner.email)
+        learner_page.get_by_label("Wachtwoord", exact=True).fill(temporary)
+        learner_page.get_by_role("main").get_by_role("button", name="Inloggen").click()
+        expect(learner_page).to_have_url(at_path("/account/wachtwoord"))
+        expect(learner_page.get_by_role("status")).to_contain_text("tijdelijk wachtwoord van de beheerder")
+        assert_axe_clean(learner_page, "password change required after a temporary password")
+        main_menu(learner_page).get_by_role("link", name="Toetsen").click()
+        expect(learner_page).to_have_url(at_path("/account/wachtwoord"))  # nothing else until then
+
+        learner_page.get_by_label("Huidig wachtwoord").fill(temporary)
+        learner_page.get_by_label("Nieuw wachtwoord", exact=True).fill("lotte-haar-eigen-wachtwoord")
+        learner_page.get_by_label("Herhaal nieuw wachtwoord").fill("lotte-haar-eigen-wachtwoord")
+        learner_page.get_by_role("main").get_by_role("button", name="Wachtwoord wijzigen").click()
+        expect(learner_page).to_have_url(at_path("/"))
+        expect(flash(learner_page)).to_contain_text("Je wachtwoord is gewijzigd.")
+        main_menu(learner_page).get_by_role("link", name="Toetsen").click()
+        expect(learner_page.get_by_role("heading", level=1)).to_have_text("Toetsen")
+    finally:
+        other.close()
+
+
 def test_a_learner_downloads_their_data_and_erases_the_account(page: Page, console, create_user) -> None:
     learner = log_in_as(page, create_user, Role.LEARNER, name="Sanne de Vries", email="sanne@example.org")
 
