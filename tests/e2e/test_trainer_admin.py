@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -37,6 +38,20 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Wachtwoord", exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name="Inloggen").click()
     expect(page).to_have_url(at_path("/"))
+
+
+@contextmanager
+def second_browser(browser: Browser, live_server: str, console) -> Iterator[Page]:
+    """A page in a browser context of its own: someone else, on another computer."""
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    try:
+        other = context.new_page()
+        other.on("console", console.on_console)
+        other.on("pageerror", console.on_page_error)
+        yield other
+    finally:
+        context.close()
 
 
 def log_in_as(page: Page, create_user: Callable[..., User], role: Role, **kwargs: object) -> User:
@@ -278,12 +293,7 @@ def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(
     create_user(role=Role.TRAINER, name="Tineke Trainer", email="tineke@example.org")
 
     # The learner is logged in elsewhere, in another browser context.
-    other = browser.new_context(base_url=live_server, locale="nl-NL")
-    other.set_default_timeout(10_000)
-    try:
-        learner_page = other.new_page()
-        learner_page.on("console", console.on_console)
-        learner_page.on("pageerror", console.on_page_error)
+    with second_browser(browser, live_server, console) as learner_page:
         sign_in(learner_page, learner.email)
         learner_page.goto("/account/profiel")
         expect(learner_page.get_by_role("heading", level=1)).to_have_text("Mijn profiel")
@@ -341,8 +351,6 @@ def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(
         assert_axe_clean(page, "Logboek, filtered")
         page.set_viewport_size({"width": 375, "height": 800})
         assert_phone_friendly(page, "Logboek")
-    finally:
-        other.close()
 
 
 def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
@@ -359,12 +367,7 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
     assert temporary not in page.url
     assert_axe_clean(page, "temporary password shown to the admin")
 
-    other = browser.new_context(base_url=live_server, locale="nl-NL")
-    other.set_default_timeout(10_000)
-    try:
-        learner_page = other.new_page()
-        learner_page.on("console", console.on_console)
-        learner_page.on("pageerror", console.on_page_error)
+    with second_browser(browser, live_server, console) as learner_page:
         learner_page.goto("/inloggen")
         learner_page.get_by_label("E-mailadres").fill(learner.email)
         learner_page.get_by_label("Wachtwoord", exact=True).fill(temporary)
@@ -383,8 +386,6 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
         expect(flash(learner_page)).to_contain_text("Je wachtwoord is gewijzigd.")
         main_menu(learner_page).get_by_role("link", name="Toetsen").click()
         expect(learner_page.get_by_role("heading", level=1)).to_have_text("Toetsen")
-    finally:
-        other.close()
 
 
 def test_a_learner_downloads_their_data_and_erases_the_account(page: Page, console, create_user) -> None:
