@@ -366,6 +366,8 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary)
     assert temporary not in page.url
     assert_axe_clean(page, "temporary password shown to the admin")
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert_phone_friendly(page, "temporary password shown to the admin")
 
     with second_browser(browser, live_server, console) as learner_page:
         learner_page.goto("/inloggen")
