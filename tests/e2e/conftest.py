@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
 from course.models import User
@@ -111,17 +112,45 @@ def console() -> ConsoleErrors:
     return ConsoleErrors()
 
 
+@contextmanager
+def fresh_page(browser: Browser, live_server: str, console: ConsoleErrors) -> Iterator[Page]:
+    """A page in a context of its own (its own cookies: another person, another computer)."""
+    context = browser.new_context(base_url=live_server, locale="nl-NL", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.on("console", console.on_console)
+        page.on("pageerror", console.on_page_error)
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser: Browser, live_server: str, console: ConsoleErrors) -> Iterator[Page]:
     """A page in a fresh context (no cookies); fails the test on any console error."""
-    context = browser.new_context(base_url=live_server, locale="nl-NL", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("console", console.on_console)
-    page.on("pageerror", console.on_page_error)
-    yield page
-    context.close()
+    with fresh_page(browser, live_server, console) as page:
+        yield page
     console.assert_none()
+
+
+@pytest.fixture
+def visitor(page: Page, browser: Browser, live_server: str, console: ConsoleErrors) -> Iterator[Page]:
+    """A second, anonymous browser beside `page`, with the same console checks.
+
+    It needs `page` so it is closed before `page`'s teardown checks the console of both.
+    """
+    with fresh_page(browser, live_server, console) as visitor:
+        yield visitor
+
+
+def tab_to(page: Page, target: Locator, max_presses: int = 60) -> None:
+    """Press Tab until `target` has focus."""
+    for _ in range(max_presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{target} not reached with {max_presses} Tab presses")
 
 
 @pytest.fixture

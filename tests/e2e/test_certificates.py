@@ -8,7 +8,7 @@ the browser.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdf
@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from course.certificates import codes
 from course.extensions import db
@@ -89,21 +89,6 @@ def log_in_as(page: Page, user: User) -> None:
 
 def menu_link(page: Page, name: str):
     return page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name=name, exact=True)
-
-
-@pytest.fixture
-def visitor(page: Page, browser: Browser, live_server: str, console: ConsoleErrors) -> Iterator[Page]:
-    """A page in a second, anonymous context (its own cookies), with the same console checks.
-
-    It needs `page` so it is closed before `page`'s teardown checks the console of both.
-    """
-    context = browser.new_context(base_url=live_server, locale="nl-NL", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    visitor = context.new_page()
-    visitor.on("console", console.on_console)
-    visitor.on("pageerror", console.on_page_error)
-    yield visitor
-    context.close()
 
 
 # --- tests -----------------------------------------------------------------------------------

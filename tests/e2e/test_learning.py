@@ -9,6 +9,7 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +28,6 @@ def arrive_at(page: Page, path: str) -> None:
 def lesson_item(page: Page, link_name: str) -> Locator:
     """The overview's list item of one lesson."""
     return page.locator(".lesson-item").filter(has=page.get_by_role("link", name=link_name, exact=True))
-
-
-def tab_to(page: Page, target: Locator, max_presses: int = 60) -> None:
-    """Press Tab until `target` has focus."""
-    for _ in range(max_presses):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    raise AssertionError(f"{target} not reached with {max_presses} Tab presses")
 
 
 def test_learner_registers_reads_a_lesson_and_marks_it_read(page: Page, app: Flask) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -13,7 +12,7 @@ from urllib.parse import unquote_plus
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from course.extensions import db
 from course.models import Attempt, AttemptMode, GroupMember, Role, User
@@ -22,6 +21,7 @@ from course.timeutil import utcnow
 from course.trainer import groups
 from tests.conftest import PASSWORD
 from tests.e2e.axe import assert_axe_clean
+from tests.e2e.conftest import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -40,20 +40,6 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     expect(page).to_have_url(at_path("/"))
 
 
-@contextmanager
-def second_browser(browser: Browser, live_server: str, console) -> Iterator[Page]:
-    """A page in a browser context of its own: someone else, on another computer."""
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    try:
-        other = context.new_page()
-        other.on("console", console.on_console)
-        other.on("pageerror", console.on_page_error)
-        yield other
-    finally:
-        context.close()
-
-
 def log_in_as(page: Page, create_user: Callable[..., User], role: Role, **kwargs: object) -> User:
     """Create a user with `role` and log the browser in as that user through the login form."""
     user = create_user(role=role, **kwargs)
@@ -67,15 +53,6 @@ def main_menu(page: Page) -> Locator:
 
 def flash(page: Page) -> Locator:
     return page.locator(".flashes")
-
-
-def tab_to(page: Page, target: Locator, max_presses: int = 60) -> None:
-    """Press Tab until `target` has focus."""
-    for _ in range(max_presses):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    raise AssertionError(f"{target} not reached with {max_presses} Tab presses")
 
 
 def assert_phone_friendly(page: Page, label: str) -> None:
@@ -286,76 +263,69 @@ def test_a_learner_joins_with_the_group_code_and_sees_the_deadline(page: Page, a
     assert_axe_clean(page, "overview with a deadline")
 
 
-def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(
-    page: Page, browser: Browser, live_server: str, console, create_user
-) -> None:
+def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(page: Page, visitor: Page, create_user) -> None:
     learner = create_user(name="Lotte Jansen", email="lotte@example.org")
     create_user(role=Role.TRAINER, name="Tineke Trainer", email="tineke@example.org")
 
-    # The learner is logged in elsewhere, in another browser context.
-    with second_browser(browser, live_server, console) as learner_page:
-        sign_in(learner_page, learner.email)
-        learner_page.goto("/account/profiel")
-        expect(learner_page.get_by_role("heading", level=1)).to_have_text("Mijn profiel")
+    # The learner (`visitor`) is logged in elsewhere, in a browser of their own.
+    sign_in(visitor, learner.email)
+    visitor.goto("/account/profiel")
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Mijn profiel")
 
-        log_in_as(page, create_user, Role.ADMIN, name="Anouk Admin")
-        main_menu(page).get_by_role("link", name="Beheer").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Beheer")
-        assert_axe_clean(page, "Beheer")
+    log_in_as(page, create_user, Role.ADMIN, name="Anouk Admin")
+    main_menu(page).get_by_role("link", name="Beheer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Beheer")
+    assert_axe_clean(page, "Beheer")
 
-        page.get_by_role("main").get_by_role("link", name="Gebruikers").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Gebruikers")
-        users = page.get_by_role("table", name=re.compile("^Gebruikers"))
-        expect(users.locator("tbody tr")).to_have_count(3)
-        assert_axe_clean(page, "Gebruikers")
+    page.get_by_role("main").get_by_role("link", name="Gebruikers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gebruikers")
+    users = page.get_by_role("table", name=re.compile("^Gebruikers"))
+    expect(users.locator("tbody tr")).to_have_count(3)
+    assert_axe_clean(page, "Gebruikers")
 
-        page.get_by_label("Zoek op naam of e-mail").fill("lotte")
-        page.get_by_role("button", name="Zoeken").click()
-        expect(page).to_have_url(re.compile(r"/beheer/gebruikers$"))  # the term is posted, not in the URL
-        expect(page.get_by_label("Zoek op naam of e-mail")).to_have_value("lotte")
-        expect(users.locator("tbody tr")).to_have_count(1)
-        expect(users.get_by_role("row", name=re.compile("Lotte Jansen"))).to_contain_text("Actief")
-        assert_axe_clean(page, "Gebruikers, search result")
+    page.get_by_label("Zoek op naam of e-mail").fill("lotte")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page).to_have_url(re.compile(r"/beheer/gebruikers$"))  # the term is posted, not in the URL
+    expect(page.get_by_label("Zoek op naam of e-mail")).to_have_value("lotte")
+    expect(users.locator("tbody tr")).to_have_count(1)
+    expect(users.get_by_role("row", name=re.compile("Lotte Jansen"))).to_contain_text("Actief")
+    assert_axe_clean(page, "Gebruikers, search result")
 
-        users.get_by_role("link", name="Lotte Jansen").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Lotte Jansen")
-        assert_axe_clean(page, "user detail")
+    users.get_by_role("link", name="Lotte Jansen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lotte Jansen")
+    assert_axe_clean(page, "user detail")
 
-        active = page.get_by_label(re.compile("^Account actief"))
-        expect(active).to_be_checked()
-        active.uncheck()
-        page.get_by_role("button", name="Opslaan").click()
-        expect(flash(page)).to_have_text("Opgeslagen: status gewijzigd.")
-        expect(page.locator("dl.facts")).to_contain_text("Gedeactiveerd")
-        expect(page.get_by_role("region", name="Logboek")).to_contain_text("user.deactivate door account")
-        assert_axe_clean(page, "user detail after deactivation")
+    active = page.get_by_label(re.compile("^Account actief"))
+    expect(active).to_be_checked()
+    active.uncheck()
+    page.get_by_role("button", name="Opslaan").click()
+    expect(flash(page)).to_have_text("Opgeslagen: status gewijzigd.")
+    expect(page.locator("dl.facts")).to_contain_text("Gedeactiveerd")
+    expect(page.get_by_role("region", name="Logboek")).to_contain_text("user.deactivate door account")
+    assert_axe_clean(page, "user detail after deactivation")
 
-        # The learner's open session has ended: the next protected page asks them to log in.
-        learner_page.goto("/toetsen")
-        expect(learner_page).to_have_url(at_path("/inloggen"))
-        expect(learner_page.get_by_role("heading", level=1)).to_have_text("Inloggen")
-        expect(learner_page.locator(".flashes")).to_have_text("Log in om deze pagina te bekijken.")
-        expect(
-            learner_page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Inloggen")
-        ).to_be_visible()
+    # The learner's open session has ended: the next protected page asks them to log in.
+    visitor.goto("/toetsen")
+    expect(visitor).to_have_url(at_path("/inloggen"))
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Inloggen")
+    expect(visitor.locator(".flashes")).to_have_text("Log in om deze pagina te bekijken.")
+    expect(visitor.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Inloggen")).to_be_visible()
 
-        page.get_by_role("navigation", name="Kruimelpad").get_by_role("link", name="Beheer").click()
-        page.get_by_role("main").get_by_role("link", name="Logboek").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Logboek")
-        log = page.get_by_role("table", name="Laatste 200 gebeurtenissen")
-        expect(log.get_by_role("row", name=re.compile("user.deactivate"))).to_contain_text(f"user {learner.id}")
-        assert_axe_clean(page, "Logboek")
-        page.get_by_label("Actie").select_option("user.deactivate")
-        page.get_by_role("button", name="Toon").click()
-        expect(log.locator("tbody tr")).to_have_count(1)
-        assert_axe_clean(page, "Logboek, filtered")
-        page.set_viewport_size({"width": 375, "height": 800})
-        assert_phone_friendly(page, "Logboek")
+    page.get_by_role("navigation", name="Kruimelpad").get_by_role("link", name="Beheer").click()
+    page.get_by_role("main").get_by_role("link", name="Logboek").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logboek")
+    log = page.get_by_role("table", name="Laatste 200 gebeurtenissen")
+    expect(log.get_by_role("row", name=re.compile("user.deactivate"))).to_contain_text(f"user {learner.id}")
+    assert_axe_clean(page, "Logboek")
+    page.get_by_label("Actie").select_option("user.deactivate")
+    page.get_by_role("button", name="Toon").click()
+    expect(log.locator("tbody tr")).to_have_count(1)
+    assert_axe_clean(page, "Logboek, filtered")
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert_phone_friendly(page, "Logboek")
 
 
-def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
-    page: Page, browser: Browser, live_server: str, console, create_user
-) -> None:
+def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(page: Page, visitor: Page, create_user) -> None:
     learner = create_user(name="Lotte Jansen", email="lotte@example.org")
     log_in_as(page, create_user, Role.ADMIN, name="Anouk Admin")
     page.goto(f"/beheer/gebruikers/{learner.id}")
@@ -369,25 +339,24 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
     page.set_viewport_size({"width": 375, "height": 800})
     assert_phone_friendly(page, "temporary password shown to the admin")
 
-    with second_browser(browser, live_server, console) as learner_page:
-        learner_page.goto("/inloggen")
-        learner_page.get_by_label("E-mailadres").fill(learner.email)
-        learner_page.get_by_label("Wachtwoord", exact=True).fill(temporary)
-        learner_page.get_by_role("main").get_by_role("button", name="Inloggen").click()
-        expect(learner_page).to_have_url(at_path("/account/wachtwoord"))
-        expect(learner_page.get_by_role("status")).to_contain_text("tijdelijk wachtwoord van de beheerder")
-        assert_axe_clean(learner_page, "password change required after a temporary password")
-        main_menu(learner_page).get_by_role("link", name="Toetsen").click()
-        expect(learner_page).to_have_url(at_path("/account/wachtwoord"))  # nothing else until then
+    visitor.goto("/inloggen")
+    visitor.get_by_label("E-mailadres").fill(learner.email)
+    visitor.get_by_label("Wachtwoord", exact=True).fill(temporary)
+    visitor.get_by_role("main").get_by_role("button", name="Inloggen").click()
+    expect(visitor).to_have_url(at_path("/account/wachtwoord"))
+    expect(visitor.get_by_role("status")).to_contain_text("tijdelijk wachtwoord van de beheerder")
+    assert_axe_clean(visitor, "password change required after a temporary password")
+    main_menu(visitor).get_by_role("link", name="Toetsen").click()
+    expect(visitor).to_have_url(at_path("/account/wachtwoord"))  # nothing else until then
 
-        learner_page.get_by_label("Huidig wachtwoord").fill(temporary)
-        learner_page.get_by_label("Nieuw wachtwoord", exact=True).fill("lotte-haar-eigen-wachtwoord")
-        learner_page.get_by_label("Herhaal nieuw wachtwoord").fill("lotte-haar-eigen-wachtwoord")
-        learner_page.get_by_role("main").get_by_role("button", name="Wachtwoord wijzigen").click()
-        expect(learner_page).to_have_url(at_path("/"))
-        expect(flash(learner_page)).to_contain_text("Je wachtwoord is gewijzigd.")
-        main_menu(learner_page).get_by_role("link", name="Toetsen").click()
-        expect(learner_page.get_by_role("heading", level=1)).to_have_text("Toetsen")
+    visitor.get_by_label("Huidig wachtwoord").fill(temporary)
+    visitor.get_by_label("Nieuw wachtwoord", exact=True).fill("lotte-haar-eigen-wachtwoord")
+    visitor.get_by_label("Herhaal nieuw wachtwoord").fill("lotte-haar-eigen-wachtwoord")
+    visitor.get_by_role("main").get_by_role("button", name="Wachtwoord wijzigen").click()
+    expect(visitor).to_have_url(at_path("/"))
+    expect(flash(visitor)).to_contain_text("Je wachtwoord is gewijzigd.")
+    main_menu(visitor).get_by_role("link", name="Toetsen").click()
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Toetsen")
 
 
 def test_a_learner_downloads_their_data_and_erases_the_account(page: Page, console, create_user) -> None:
