@@ -32,14 +32,12 @@ import sqlalchemy as sa
 
 from tests.system.harness import (
     FAST_HASH,
+    Server,
     answers_from_page,
     csrf,
-    database_url,
+    fresh_database,
     gunicorn,
     login,
-    migrate,
-    seed_learners,
-    server_env,
 )
 
 TARGETS = {"lesson page": 0.60, "quiz submit": 0.10}
@@ -54,26 +52,25 @@ class WrkRun:
     cpu_ms_per_request: float  # CPU time of the gunicorn workers, divided by the requests served
 
 
-def worker_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU time used so far by the gunicorn master's worker processes (Linux /proc)."""
+def worker_cpu_seconds(server: Server) -> float:
+    """User + system CPU time used so far by the server's gunicorn workers (Linux /proc)."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in server.worker_pids():
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the worker ended while we looked
             continue
-        if int(fields[1]) == master_pid:  # fields after the name: state, ppid, ..., utime (11), stime (12)
-            ticks += int(fields[11]) + int(fields[12])
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(server, path: str, seconds: int, cookie: str | None, connections: int = 8) -> WrkRun:
+def wrk(server: Server, path: str, seconds: int, cookie: str | None, connections: int = 8) -> WrkRun:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: session={cookie}"]
-    cpu_before = worker_cpu_seconds(server.process.pid)
+    cpu_before = worker_cpu_seconds(server)
     out = subprocess.run([*command, server.base + path], capture_output=True, text=True, check=True).stdout
-    cpu = worker_cpu_seconds(server.process.pid) - cpu_before
+    cpu = worker_cpu_seconds(server) - cpu_before
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
         raise RuntimeError(f"{path}: {non_2xx.group(1)} error responses\n{out}")
@@ -157,10 +154,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk); scripts/bench.sh installs it")
     tmp = Path(tempfile.mkdtemp(prefix="hechtwijzer-bench-"))
-    url = database_url(tmp, "hechtwijzer_bench")
-    env = server_env(url, tmp)
-    migrate(env)
-    emails = seed_learners(url, args.submits + 1)
+    url, env, emails = fresh_database(tmp, "hechtwijzer_bench", args.submits + 1)
 
     # A trainer (fast password hash) with groups of 1,000 and 10,000 learners; one learner with a certificate.
     from config import TestConfig

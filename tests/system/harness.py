@@ -82,6 +82,27 @@ def seed_learners(url: str, count: int) -> list[str]:
     return emails
 
 
+def fresh_database(tmp_path: Path, name: str, learners: int, **extra_env: str) -> tuple[str, dict[str, str], list[str]]:
+    """A migrated database holding `learners` learner accounts: (its URL, a server environment, their e-mails)."""
+    url = database_url(tmp_path, name)
+    env = server_env(url, tmp_path, **extra_env)
+    migrate(env)
+    return url, env, seed_learners(url, learners)
+
+
+def wait_until_live(base: str, seconds: float) -> bool:
+    """Poll /livez until it answers 200; False when `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/livez", timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 @dataclass
 class Server:
     base: str
@@ -119,14 +140,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/livez", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
+        if not wait_until_live(base, 30):
             raise RuntimeError("gunicorn did not start; see " + log.name)
         yield Server(base, process, env["DATABASE_URL"])
     finally:

@@ -17,13 +17,11 @@ import sqlalchemy as sa
 from tests.system.harness import (
     answers_from_page,
     csrf,
-    database_url,
+    fresh_database,
     gunicorn,
     login,
-    migrate,
-    seed_learners,
-    server_env,
     take_quiz,
+    wait_until_live,
 )
 
 pytestmark = pytest.mark.system
@@ -49,10 +47,7 @@ def sqlite_path(url: str) -> str:
 
 
 def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
-    url = database_url(tmp_path, "hechtwijzer_kill")
-    env = server_env(url, tmp_path, HECHTWIJZER_FAILPOINT="finish-before-commit:4")
-    migrate(env)
-    [email] = seed_learners(url, 1)
+    url, env, [email] = fresh_database(tmp_path, "hechtwijzer_kill", 1, HECHTWIJZER_FAILPOINT="finish-before-commit:4")
     with gunicorn(env) as server, requests.Session() as session:
         login(session, server.base, email)
         token, _ = csrf(session, f"{server.base}/toetsen/{QUIZ}")
@@ -78,13 +73,7 @@ def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
         assert (status, revision, scored) == ("in_progress", 0, 0), "nothing of the killed submit was saved"
 
         # gunicorn starts new workers; the learner finishes normally.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{server.base}/livez", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
+        assert wait_until_live(server.base, 20), "gunicorn brought no new workers up"
         retry = session.post(f"{page.url}/afronden", data=fields, timeout=30)
         assert retry.status_code == 200 and retry.url.endswith("/resultaat")
     [(_, status, revision, items, scored)] = attempt_rows(url)
@@ -93,10 +82,7 @@ def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite file locking")
 def test_a_locked_sqlite_database_gives_a_clear_503_and_stays_intact(tmp_path):
-    url = database_url(tmp_path, "hechtwijzer_locked")
-    env = server_env(url, tmp_path, SQLITE_BUSY_TIMEOUT_MS="300")
-    migrate(env)
-    [email] = seed_learners(url, 1)
+    url, env, [email] = fresh_database(tmp_path, "hechtwijzer_locked", 1, SQLITE_BUSY_TIMEOUT_MS="300")
     with gunicorn(env) as server, requests.Session() as session:
         login(session, server.base, email)
         token, _ = csrf(session, f"{server.base}/lessen/inleiding")
@@ -119,10 +105,7 @@ def test_a_locked_sqlite_database_gives_a_clear_503_and_stays_intact(tmp_path):
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite page limit stands in for a full disk")
 def test_a_full_sqlite_database_gives_a_clear_503_and_no_half_saved_attempt(tmp_path):
-    url = database_url(tmp_path, "hechtwijzer_full")
-    env = server_env(url, tmp_path)
-    migrate(env)
-    emails = seed_learners(url, 40)
+    url, env, emails = fresh_database(tmp_path, "hechtwijzer_full", 40)
     with sqlite3.connect(sqlite_path(url)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -151,10 +134,7 @@ def test_a_full_sqlite_database_gives_a_clear_503_and_no_half_saved_attempt(tmp_
     not (ON_POSTGRES and os.environ.get("PG_DATA")), reason="needs the PostgreSQL server of scripts/test.sh"
 )
 def test_postgres_restart_mid_run_fails_cleanly_and_recovers(tmp_path):
-    url = database_url(tmp_path, "hechtwijzer_restart")
-    env = server_env(url, tmp_path)
-    migrate(env)
-    [email] = seed_learners(url, 1)
+    _url, env, [email] = fresh_database(tmp_path, "hechtwijzer_restart", 1)
     data_dir = os.environ["PG_DATA"]
     # -l: the restarted server must not inherit our pipes (it would hold them open forever).
     log_file = os.path.join(os.path.dirname(data_dir), "restart.log")

@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.system.harness import database_url, gunicorn, login, migrate, seed_learners, server_env, take_quiz
+from tests.system.harness import fresh_database, gunicorn, login, take_quiz
 
 pytestmark = pytest.mark.system
 LEARNERS = 200
@@ -18,10 +18,7 @@ QUIZ = "kennischeck-kenmerken-ouder"
 
 
 def test_two_hundred_learners_finish_a_quiz_at_once(tmp_path):
-    url = database_url(tmp_path, "hechtwijzer_load")
-    env = server_env(url, tmp_path)
-    migrate(env)
-    emails = seed_learners(url, LEARNERS)
+    url, env, emails = fresh_database(tmp_path, "hechtwijzer_load", LEARNERS)
     with gunicorn(env) as server:
 
         def learner(email: str) -> list[int]:
