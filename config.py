@@ -69,6 +69,13 @@ class Config:
     # Sessions last 8 hours from login; not re-signing the cookie on every response saves work per page.
     SESSION_REFRESH_EACH_REQUEST = False
 
+    # A session also ends after this long without a request (measured in steps of 5 minutes).
+    SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", 60 * 60 * 2))
+    # Roles that must use two-step sign-in (authenticator app); everyone else may.
+    TWO_FACTOR_REQUIRED_ROLES = tuple(
+        role.strip() for role in os.environ.get("TWO_FACTOR_REQUIRED_ROLES", "admin").split(",") if role.strip()
+    )
+
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
     # Login throttling (counted in the database so it holds across workers).

@@ -101,6 +101,7 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     from course.admin.views import bp as admin_bp
+    from course.auth.security_settings import bp as security_bp
     from course.auth.views import bp as auth_bp
     from course.certificates.views import bp as certificates_bp
     from course.health.views import bp as health_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # before the rules that use it are added
     app.register_blueprint(auth_bp)
+    app.register_blueprint(security_bp)
     app.register_blueprint(lessons_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(certificates_bp)
@@ -135,12 +137,14 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from course.catalog.access import get_catalog
     from course.certificates.codes import display
+    from course.timeutil import local_datetime
 
     @app.context_processor
     def inject_catalog() -> dict[str, Any]:
         return {"catalog": get_catalog()}
 
     app.add_template_filter(display, "code_display")
+    app.add_template_filter(local_datetime, "local_datetime")
 
 
 def register_commands(app: Flask) -> None:

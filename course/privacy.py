@@ -26,6 +26,8 @@ from course.models import (
     Invitation,
     LessonRead,
     LoginFailure,
+    LoginSession,
+    RecoveryCode,
     User,
 )
 
@@ -42,6 +44,8 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("assignments", "assigned_by_id"): ("exported as assignments made", "set to null"),
     ("attempt_grants", "user_id"): ("exported", "deleted"),
     ("attempt_grants", "granted_by_id"): ("exported as grants made", "set to null"),
+    ("login_sessions", "user_id"): ("exported (device label, start, last use)", "deleted"),
+    ("recovery_codes", "user_id"): ("exported as the number of unused codes (never the codes)", "deleted"),
 }
 
 
@@ -88,7 +92,20 @@ def export_user(user: User) -> dict[str, Any]:
             "register_name",
             "register_number",
             "register_consent_at",
+            "totp_enabled_at",
         ),
+        "two_factor": {
+            "enabled": user.two_factor_enabled,
+            "unused_recovery_codes": db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(RecoveryCode)
+                .where(RecoveryCode.user_id == uid, RecoveryCode.used_at.is_(None))
+            ),
+        },
+        "sessions": [
+            _row(s, "device", "created_at", "last_seen_at")
+            for s in scalars(sa.select(LoginSession).where(LoginSession.user_id == uid).order_by(LoginSession.id))
+        ],
         "lessons_read": [
             _row(r, "lesson_id", "content_version", "read_at")
             for r in scalars(sa.select(LessonRead).where(LessonRead.user_id == uid))
@@ -196,6 +213,8 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
     execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
+    execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))
+    execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", uid)
     db.session.delete(user)
     db.session.flush()

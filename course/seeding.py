@@ -48,7 +48,6 @@ def seed_group(trainer: User, learners: int, catalog: Catalog, name: str | None 
                 "password_hash": UNUSABLE_PASSWORD,
                 "role": Role.LEARNER,
                 "active": True,
-                "session_token": f"seed-{tag}-{i}",
                 "created_at": now - timedelta(days=30),
             }
             for i in range(learners)

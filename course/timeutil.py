@@ -19,3 +19,8 @@ def as_utc(value: datetime) -> datetime:
 def local_date(moment: datetime) -> date:
     """The Dutch calendar date at `moment` (between 22:00/23:00 and midnight UTC it is already tomorrow)."""
     return as_utc(moment).astimezone(LOCAL_TIME).date()
+
+
+def local_datetime(moment: datetime) -> str:
+    """Dutch date and time as people read it here, e.g. "01-12-2026 16:05"."""
+    return as_utc(moment).astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M")

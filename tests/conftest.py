@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -20,11 +21,14 @@ from flask_migrate import upgrade
 
 from config import TestConfig
 from course import create_app
-from course.auth import accounts
+from course.auth import accounts, two_factor
 from course.extensions import db as _db
 from course.models import Role, User
+from course.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
+# The authenticator app of every test account with two-step sign-in (admins, by default).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -104,10 +108,15 @@ def create_user(app: Flask) -> Callable[..., User]:
         password: str = PASSWORD,
         name: str = "Test Gebruiker",
         active: bool = True,
+        two_step: bool | None = None,
     ) -> User:
+        """`two_step` None: on for the roles that require it (admins), as a real account must be."""
         with app.app_context():
             user = accounts.create_user(email or f"user{next(_emails)}@example.org", name, password, role)
             user.active = active
+            if two_step or (two_step is None and two_factor.required_for(user)):
+                two_factor.store_secret(user, TOTP_SECRET, utcnow())
+                two_factor.new_recovery_codes(user)
             _db.session.commit()
             _db.session.refresh(user)
             _db.session.expunge(user)
@@ -124,16 +133,34 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return match.group(1)
 
 
+def current_totp_code(app: Flask, email: str) -> str:
+    """The code the test app shows now. A real app cannot sign in twice within one 30-second step
+    (each code is single-use), but tests sign the same account in many times: forget the last step."""
+    with app.app_context():
+        _db.session.execute(sa.update(User).where(User.email == email).values(totp_last_step=None))
+        _db.session.commit()
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
 class AuthActions:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
     def login(self, email: str, password: str = PASSWORD, next_url: str | None = None):
+        """Sign in; for an account with two-step sign-in also the code step (returns its response)."""
         token = csrf_token(self._client, "/inloggen")
         data = {"email": email, "password": password, "csrf_token": token}
         if next_url is not None:
             data["next"] = next_url
-        return self._client.post("/inloggen", data=data)
+        response = self._client.post("/inloggen", data=data)
+        if response.status_code == 302 and response.headers["Location"] == "/inloggen/code":
+            return self.second_step(email)
+        return response
+
+    def second_step(self, email: str, code: str | None = None):
+        token = csrf_token(self._client, "/inloggen/code")
+        code = code or current_totp_code(self._client.application, email)
+        return self._client.post("/inloggen/code", data={"code": code, "csrf_token": token})
 
     def logout(self):
         token = csrf_token(self._client, "/")

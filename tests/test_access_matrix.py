@@ -61,6 +61,23 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("auth.register", "GET"): signed_in(302, anonymous=200),
     ("auth.register", "POST"): signed_in(302, anonymous=200),
     ("auth.logout", "POST"): everyone(302),
+    # without a pending password step there is nothing to complete: back to the login page
+    ("auth.second_step", "GET"): signed_in(302),
+    ("auth.second_step", "POST"): signed_in(302),
+    ("security.two_factor", "GET"): signed_in(200),
+    # test admins already use two-step sign-in (required for them); the others send an empty form
+    ("security.two_factor_enable", "POST"): {ANON: TO_LOGIN, Role.LEARNER: 400, Role.TRAINER: 400, Role.ADMIN: 302},
+    ("security.two_factor_recovery_codes", "POST"): {
+        ANON: TO_LOGIN,
+        Role.LEARNER: 302,
+        Role.TRAINER: 302,
+        Role.ADMIN: 400,
+    },
+    # nothing to switch off for learners and trainers here; admins may not switch it off
+    ("security.two_factor_disable", "POST"): signed_in(302),
+    ("security.session_list", "GET"): signed_in(200),
+    ("security.end_session", "POST"): signed_in(400),
+    ("security.end_other_sessions", "POST"): signed_in(302),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
     ("quizzes.index", "GET"): signed_in(200),
@@ -88,6 +105,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.user", "POST"): admins_only(404),
     ("admin.erase_user", "POST"): admins_only(404),
     ("admin.temporary_password", "POST"): admins_only(404),
+    ("admin.reset_two_factor", "POST"): admins_only(404),
     ("admin.audit_log", "GET"): admins_only(200),
     ("auth.my_data", "GET"): signed_in(200),
     ("auth.my_data_json", "GET"): signed_in(200),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from course.auth import sessions
 from course.extensions import db
 from course.models import LoginFailure, Role, User
 from tests.conftest import PASSWORD, csrf_token
@@ -105,14 +106,17 @@ def test_login_never_redirects_off_site(auth, create_user):
         auth.logout()
 
 
-def test_login_renews_the_session(client, auth, create_user):
+def test_login_renews_the_session(app, client, auth, create_user):
     user = create_user()
     with client.session_transaction() as session:
         session["planted_by_attacker"] = "x"
     auth.login(user.email)
     with client.session_transaction() as session:
         assert "planted_by_attacker" not in session
-        assert session["_user_id"].startswith(f"{user.id}:")
+        token = session["_user_id"]
+    with app.app_context():
+        found = sessions.load(token)
+    assert found is not None and found[0].id == user.id
 
 
 def test_session_cookie_is_httponly_samesite_lax_and_secure_when_configured(app, create_user):

@@ -40,3 +40,11 @@ class ConfirmEraseForm(FlaskForm):
 
 class TemporaryPasswordForm(FlaskForm):
     """No fields: the user comes from the URL; the form carries the CSRF token."""
+
+
+class ResetTwoFactorForm(FlaskForm):
+    confirm = BooleanField("Ik heb gecontroleerd dat deze persoon zelf om het uitzetten vraagt.")
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError("Vink aan dat je hebt gecontroleerd wie erom vraagt.")

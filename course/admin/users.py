@@ -7,8 +7,8 @@ import secrets
 from flask import current_app
 
 from course import audit
+from course.auth import sessions
 from course.models import Role, User
-from course.models.user import new_session_token
 
 # No look-alikes (0/o, 1/l/i): the admin passes the password on by phone or in person.
 _READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -31,8 +31,8 @@ def update_user(actor: User, user: User, role: Role, active: bool) -> list[str]:
         user.active = active
         changes.append("status")
     if changes:
-        # A new session token ends every open session: a role change or deactivation applies at once.
-        user.session_token = new_session_token()
+        # Ending every open session makes a role change or deactivation apply at once.
+        sessions.end_all(user)
     return changes
 
 
@@ -47,5 +47,6 @@ def issue_temporary_password(actor: User, user: User) -> str:
     password = "-".join("".join(secrets.choice(_READABLE) for _ in range(4)) for _ in range(4))
     user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.must_change_password = True
+    sessions.end_all(user)
     audit.record(actor.id, "user.temporary_password", "user", user.id)
     return password

@@ -5,8 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from course import privacy, search_terms
-from course.admin.forms import ConfirmEraseForm, RevokeForm, TemporaryPasswordForm, UserForm
+from course.admin.forms import ConfirmEraseForm, ResetTwoFactorForm, RevokeForm, TemporaryPasswordForm, UserForm
 from course.admin.users import SelfLockout, issue_temporary_password, update_user
+from course.auth import sessions, two_factor
 from course.auth.access import role_required
 from course.certificates import codes
 from course.certificates.revocation import AlreadyRevoked, revoke
@@ -133,6 +134,7 @@ def user(user_id: int):
         form=form,
         erase_form=ConfirmEraseForm(),
         password_form=TemporaryPasswordForm(),
+        two_factor_form=ResetTwoFactorForm(),
         history=history,
     )
 
@@ -152,6 +154,31 @@ def temporary_password(user_id: int):
     db.session.commit()
     # Shown in this response only (never flashed into the cookie, never in a URL); the page is no-store.
     return render_template("admin/temporary_password.html", user=user, password=password)
+
+
+@bp.post("/gebruikers/<int:user_id>/tweestapsverificatie-uitzetten")
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    """For someone who lost both their app and their recovery codes; audited, ends their sessions."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = ResetTwoFactorForm()
+    if user.id == current_user.id:
+        flash("Je eigen tweestapsverificatie beheer je onder Profiel › Tweestapsverificatie.", "error")
+    elif not user.two_factor_enabled:
+        flash("Tweestapsverificatie staat voor dit account niet aan.", "info")
+    elif not form.validate_on_submit():
+        flash(" ".join(form.confirm.errors) or "Het formulier was verlopen. Probeer het opnieuw.", "error")
+    else:
+        two_factor.disable(user, actor=current_user)
+        sessions.end_all(user)
+        db.session.commit()
+        flash(
+            "Tweestapsverificatie is uitgezet en open sessies van deze gebruiker zijn beëindigd. "
+            "Na het inloggen stelt deze persoon een nieuwe app in"
+            + (" (verplicht voor deze rol)." if two_factor.required_for(user) else "."),
+            "success",
+        )
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.post("/gebruikers/<int:user_id>/verwijderen")

@@ -49,7 +49,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def change_password(user: User, new_password: str) -> None:
-    """New hash and a new session token: every other session of this user ends."""
+    """New hash; the view ends the user's other sessions (auth/sessions.py)."""
     user.set_password(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.must_change_password = False
     log.info("Wachtwoord gewijzigd voor account %s", user.id)

@@ -106,3 +106,43 @@ class EraseForm(FlaskForm):
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Vink aan dat je dit begrijpt.")
+
+
+_CODE_MESSAGE = "Vul de code uit je app of een herstelcode in."
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        "Code uit je authenticator-app, of een herstelcode",
+        validators=[DataRequired(_CODE_MESSAGE), Length(max=20, message=_CODE_MESSAGE)],
+    )
+
+
+class TwoFactorEnableForm(FlaskForm):
+    password = PasswordField(
+        "Je wachtwoord, ter bevestiging", validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)]
+    )
+    code = StringField(
+        "Code van 6 cijfers uit je app",
+        validators=[DataRequired("Vul de code uit je app in."), Length(max=20, message="Vul de code uit je app in.")],
+    )
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """Switching it off or making new recovery codes: password and a current code (or a recovery code)."""
+
+    password = PasswordField(
+        "Je wachtwoord, ter bevestiging", validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)]
+    )
+    code = StringField(
+        "Code uit je app, of een herstelcode",
+        validators=[DataRequired(_CODE_MESSAGE), Length(max=20, message=_CODE_MESSAGE)],
+    )
+
+
+class EndSessionForm(FlaskForm):
+    session_id = HiddenField(validators=[DataRequired()])
+
+
+class EndOtherSessionsForm(FlaskForm):
+    """Empty form: ending the other sessions is a POST that carries a CSRF token."""

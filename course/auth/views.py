@@ -7,9 +7,17 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course import privacy
-from course.auth import accounts, throttle
+from course.auth import accounts, sessions, throttle, two_factor
 from course.auth.access import safe_next_url
-from course.auth.forms import EraseForm, LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
+from course.auth.forms import (
+    EraseForm,
+    LoginForm,
+    LogoutForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    SecondStepForm,
+)
 from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import Role, User
@@ -21,27 +29,32 @@ log = logging.getLogger(__name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    # The cookie holds "<id>:<session token>"; a rotated token (password change) no longer matches.
-    user_pk, _, token = user_id.partition(":")
-    if not (user_pk.isascii() and user_pk.isdigit()) or not token:
-        return None
-    user = db.session.get(User, int(user_pk))
-    if user is None or user.session_token != token or not user.is_active:
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    # The cookie holds only a session token; the row behind it must still exist (see auth/sessions.py).
+    found = sessions.load(token)
+    return found[0] if found else None
 
 
-# What someone signed in with a temporary password may reach before choosing their own.
-_OPEN_BEFORE_OWN_PASSWORD = {"auth.change_password", "auth.logout", "static", "health.livez", "health.healthz"}
+# What someone may reach before choosing their own password (after a temporary one) or, in a role
+# that requires it, before setting up two-step sign-in.
+_ALWAYS_OPEN = {"auth.logout", "static", "health.livez", "health.healthz"}
+_OPEN_BEFORE_OWN_PASSWORD = _ALWAYS_OPEN | {"auth.change_password"}
+_OPEN_BEFORE_TWO_FACTOR = _ALWAYS_OPEN | {"security.two_factor", "security.two_factor_enable"}
 
 
 @bp.before_app_request
-def require_own_password():
-    if request.endpoint in _OPEN_BEFORE_OWN_PASSWORD:
+def require_own_password_and_two_factor():
+    if not current_user.is_authenticated:
         return None
-    if current_user.is_authenticated and current_user.must_change_password:
+    if current_user.must_change_password and request.endpoint not in _OPEN_BEFORE_OWN_PASSWORD:
         return redirect(url_for("auth.change_password"))
+    if (
+        not current_user.two_factor_enabled
+        and request.endpoint not in _OPEN_BEFORE_TWO_FACTOR
+        and two_factor.required_for(current_user)
+    ):
+        flash("Stel eerst tweestapsverificatie in: voor jouw rol is die verplicht.", "info")
+        return redirect(url_for("security.two_factor"))
     return None
 
 
@@ -49,7 +62,13 @@ def _start_session(user: User) -> None:
     # A fresh session at login: nothing set before login (fixation) survives it.
     session.clear()
     session.permanent = True
+    sessions.start(user, request.user_agent.string)
+    db.session.commit()
     login_user(user)
+
+
+# The password step of a two-step sign-in is valid this long.
+_SECOND_STEP_SECONDS = 5 * 60
 
 
 @bp.route("/registreren", methods=["GET", "POST"])
@@ -89,23 +108,77 @@ def login():
                 "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.",
             )
         user = accounts.authenticate(email, form.password.data)
+        next_url = safe_next_url(form.next.data) or url_for("lessons.index")
         if user is None:
             throttle.record_failure(email, request.remote_addr)
             db.session.commit()
             form.password.errors.append("E-mailadres of wachtwoord klopt niet.")
+        elif user.two_factor_enabled:
+            # Failures are cleared only after the second step: a known password must not reset
+            # the count of wrong codes.
+            db.session.commit()
+            session.clear()
+            session["second_step"] = {"user_id": user.id, "at": utcnow().timestamp(), "next": next_url}
+            return redirect(url_for("auth.second_step"))
         else:
             throttle.clear_failures(email)
             db.session.commit()
             _start_session(user)
             log.info("Account %s ingelogd", user.id)
-            return redirect(safe_next_url(form.next.data) or url_for("lessons.index"))
+            return redirect(next_url)
     return render_template("auth/login.html", form=form)
+
+
+def _pending_second_step() -> tuple[User, str] | None:
+    pending = session.get("second_step")
+    if not isinstance(pending, dict):
+        return None
+    started = pending.get("at")
+    if not isinstance(started, int | float) or utcnow().timestamp() - started > _SECOND_STEP_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user_id")) if isinstance(pending.get("user_id"), int) else None
+    if user is None or not user.is_active or not user.two_factor_enabled:
+        return None
+    return user, safe_next_url(pending.get("next")) or url_for("lessons.index")
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+def second_step():
+    if current_user.is_authenticated:
+        return redirect(url_for("lessons.index"))
+    pending = _pending_second_step()
+    if pending is None:
+        session.pop("second_step", None)
+        flash("Log opnieuw in: de eerste stap is verlopen of ontbreekt.", "info")
+        return redirect(url_for("auth.login"))
+    user, next_url = pending
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        if throttle.is_throttled(user.email, request.remote_addr):
+            log.warning("Tweede inlogstap geweigerd: te veel mislukte pogingen")
+            return render_error(429, "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.")
+        if two_factor.verify(user, form.code.data):
+            throttle.clear_failures(user.email)
+            db.session.commit()
+            _start_session(user)
+            log.info("Account %s ingelogd met tweestapsverificatie", user.id)
+            return redirect(next_url)
+        db.session.rollback()
+        throttle.record_failure(user.email, request.remote_addr)
+        db.session.commit()
+        form.code.errors.append("Deze code klopt niet, is verlopen of is al gebruikt.")
+    status = 400 if form.errors else 200
+    return render_template("auth/second_step.html", form=form), status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/uitloggen")
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Delete the server-side session: a copy of this cookie is worthless from now on.
+            sessions.end(current_user.login_token)
+            db.session.commit()
         logout_user()
         session.clear()
         flash("Je bent uitgelogd.", "info")
@@ -120,10 +193,11 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("Je huidige wachtwoord klopt niet.")
         else:
-            accounts.change_password(current_user, form.new_password.data)
+            user = current_user._get_current_object()
+            accounts.change_password(user, form.new_password.data)
+            ended = sessions.end_all(user, keep_token=user.login_token)
             db.session.commit()
-            # The session token changed: sign this session in again under the new token.
-            _start_session(current_user._get_current_object())
+            log.info("Wachtwoord gewijzigd; %s andere sessie(s) beëindigd", ended)
             flash("Je wachtwoord is gewijzigd. Andere sessies zijn uitgelogd.", "success")
             return redirect(url_for("lessons.index"))
     return render_template("auth/change_password.html", form=form)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,10 +22,6 @@ class Role(enum.StrEnum):
         return {"learner": "Cursist", "trainer": "Trainer", "admin": "Beheerder"}[self.value]
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -39,8 +34,6 @@ class User(UserMixin, db.Model):
         default=Role.LEARNER,
     )
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the login cookie: rotating it ends every other session of this user.
-    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     # Set when an admin hands out a temporary password: the next sign-in must choose a new one.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
@@ -49,11 +42,25 @@ class User(UserMixin, db.Model):
     register_number: Mapped[str | None] = mapped_column(sa.String(40))
     register_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
+    # Two-step sign-in (TOTP): the secret is encrypted with a key derived from SECRET_KEY
+    # (course/auth/two_factor.py); the last accepted time step makes every code single-use.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    # Set by the session loader for the request's own session (not a column): Flask-Login keeps
+    # get_id() in the cookie, and that must be the session token, not the account id.
+    login_token = None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+    def get_id(self) -> str | None:
+        return self.login_token
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_active(self) -> bool:
@@ -61,7 +68,6 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = generate_password_hash(password, method=method)
-        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -73,10 +73,10 @@ def seed_learners(url: str, count: int) -> list[str]:
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO users (email, display_name, password_hash, role, active, session_token, created_at) "
-                "VALUES (:email, :name, :hash, 'learner', true, :token, CURRENT_TIMESTAMP)"
+                "INSERT INTO users (email, display_name, password_hash, role, active, created_at) "
+                "VALUES (:email, :name, :hash, 'learner', true, CURRENT_TIMESTAMP)"
             ),
-            [{"email": e, "name": f"Load {i}", "hash": FAST_HASH, "token": f"t{i}"} for i, e in enumerate(emails)],
+            [{"email": e, "name": f"Load {i}", "hash": FAST_HASH} for i, e in enumerate(emails)],
         )
     engine.dispose()
     return emails
