@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, P
 from werkzeug.serving import make_server
 
 from course.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, current_totp_code
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -151,6 +151,23 @@ def tab_to(page: Page, target: Locator, max_presses: int = 60) -> None:
         if target.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{target} not reached with {max_presses} Tab presses")
+
+
+@pytest.fixture
+def submit_login(app: Flask) -> Callable[..., None]:
+    """Fill in and send the login form; for an account with two-step sign-in also the code step."""
+
+    def do(page: Page, email: str, password: str = PASSWORD) -> None:
+        page.goto("/inloggen")
+        page.get_by_label("E-mailadres").fill(email)
+        page.get_by_label("Wachtwoord", exact=True).fill(password)
+        page.get_by_role("main").get_by_role("button", name="Inloggen").click()
+        page.wait_for_load_state()
+        if page.url.endswith("/inloggen/code"):
+            page.get_by_label("Code uit je authenticator-app, of een herstelcode").fill(current_totp_code(app, email))
+            page.get_by_role("main").get_by_role("button", name="Inloggen").click()
+
+    return do
 
 
 @pytest.fixture
