@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from course.auth import accounts
+from course.auth import accounts, sessions, two_factor
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
@@ -85,3 +85,20 @@ def seed_demo() -> None:
             user.active = True
         click.echo(f"  {role.label:<10} {email:<24} {password}")
     db.session.commit()
+
+
+@course_cli.command("reset-two-factor")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Switch off two-step sign-in for an account (the last admin who lost app and recovery codes).
+
+    Audited without an actor (the server operator did it); ends the account's sessions. A role that
+    requires it sets it up again at the next sign-in."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.two_factor_enabled:
+        click.echo("Geen account met tweestapsverificatie gevonden voor dit adres.", err=True)
+        sys.exit(1)
+    two_factor.disable(user, actor=None)
+    sessions.end_all(user)
+    db.session.commit()
+    click.echo(f"Tweestapsverificatie uitgezet voor account {user.id}; open sessies zijn beëindigd.")

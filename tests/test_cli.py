@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from course.extensions import db
-from course.models import Role, User
+from course.models import AuditEvent, Role, User
+from tests.conftest import AuthActions
 
 
 def test_create_user_makes_a_trainer_without_prompts(app, runner):
@@ -59,3 +60,20 @@ def test_seed_demo_creates_three_roles_and_resets_passwords_on_rerun(app, runner
         assert [u.role for u in users] == [Role.LEARNER, Role.TRAINER, Role.ADMIN]
         learner_password = second.output.split("cursist@example.org")[1].split()[0]
         assert users[0].check_password(learner_password)
+
+
+def test_reset_two_factor_is_the_way_back_for_the_last_admin(app, runner, create_user):
+    admin = create_user(role=Role.ADMIN)
+    signed_in_elsewhere = app.test_client()
+    assert AuthActions(signed_in_elsewhere).login(admin.email).status_code == 302
+    result = runner.invoke(args=["course", "reset-two-factor", "--email", admin.email])
+    assert result.exit_code == 0, result.output
+    assert f"Tweestapsverificatie uitgezet voor account {admin.id}" in result.output
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        assert user.totp_enabled_at is None and user.totp_secret is None
+        event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.subject_id == admin.id)).one()
+        assert (event.action, event.actor_id) == ("2fa.reset_by_operator", None)
+    assert signed_in_elsewhere.get("/beheer/").status_code == 302, "open sessions ended"
+    again = runner.invoke(args=["course", "reset-two-factor", "--email", admin.email])
+    assert again.exit_code == 1 and "Geen account met tweestapsverificatie" in again.output

@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
+from course.auth import sessions
 from course.extensions import db
 from course.models import Role, User
 
@@ -48,11 +49,14 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, new_password: str) -> None:
-    """New hash; the view ends the user's other sessions (auth/sessions.py)."""
+def change_password(user: User, new_password: str, keep_session: str | None = None) -> int:
+    """New hash; every session of the user ends except `keep_session` (the one that changed it).
+    Returns how many sessions ended."""
     user.set_password(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.must_change_password = False
-    log.info("Wachtwoord gewijzigd voor account %s", user.id)
+    ended = sessions.end_all(user, keep_token=keep_session)
+    log.info("Wachtwoord gewijzigd voor account %s; %s andere sessie(s) beëindigd", user.id, ended)
+    return ended
 
 
 def _dummy_hash() -> str:

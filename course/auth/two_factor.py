@@ -164,14 +164,17 @@ def store_secret(user: User, secret: str, now: datetime) -> None:
     user.totp_last_step = pyotp.TOTP(secret).timecode(now)  # the code used to confirm is spent
 
 
-def disable(user: User, actor: User) -> None:
-    """Switch it off (by the user, or by an admin for someone who lost app and codes)."""
+def disable(user: User, actor: User | None) -> None:
+    """Switch it off: by the user, by an admin for someone who lost app and codes, or (actor None)
+    by the server operator's command for the last admin."""
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    action = "2fa.disable" if actor.id == user.id else "2fa.reset_by_admin"
-    audit.record(actor.id, action, "user", user.id)
+    if actor is None:
+        audit.record(None, "2fa.reset_by_operator", "user", user.id)
+    else:
+        audit.record(actor.id, "2fa.disable" if actor.id == user.id else "2fa.reset_by_admin", "user", user.id)
 
 
 def may_switch_off(user: User) -> bool:

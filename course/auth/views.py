@@ -194,10 +194,8 @@ def change_password():
             form.current_password.errors.append("Je huidige wachtwoord klopt niet.")
         else:
             user = current_user._get_current_object()
-            accounts.change_password(user, form.new_password.data)
-            ended = sessions.end_all(user, keep_token=user.login_token)
+            accounts.change_password(user, form.new_password.data, keep_session=user.login_token)
             db.session.commit()
-            log.info("Wachtwoord gewijzigd; %s andere sessie(s) beëindigd", ended)
             flash("Je wachtwoord is gewijzigd. Andere sessies zijn uitgelogd.", "success")
             return redirect(url_for("lessons.index"))
     return render_template("auth/change_password.html", form=form)
