@@ -50,3 +50,19 @@ def test_pages_reference_no_external_hosts(app, client, login_as):
     login_as(Role.LEARNER)
     html = client.get("/lessen/inleiding").get_data(as_text=True)
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_hsts_covers_subdomains_for_a_year_when_cookies_are_secure(app):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        with app.test_client().get("/") as response:
+            hsts = response.headers.get("Strict-Transport-Security")
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+    assert hsts == "max-age=31536000; includeSubDomains"
+
+
+def test_trace_and_other_unused_methods_are_refused(client):
+    for method in ["TRACE", "PUT", "DELETE", "PATCH"]:
+        with client.open("/", method=method) as response:
+            assert response.status_code == 405, method
