@@ -16,6 +16,7 @@ def test_csp_forbids_inline_script_and_framing(client):
     assert directives["script-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'"
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
 
