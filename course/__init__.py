@@ -23,6 +23,7 @@ def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> F
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    configure_cookies(app)
     configure_logging(app)
     load_course_content(app)
     register_extensions(app)
@@ -32,6 +33,18 @@ def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> F
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def configure_cookies(app: Flask) -> None:
+    # "__Host-": browsers accept the cookie only with Secure, Path=/ and no Domain, so a sibling
+    # subdomain cannot plant or overwrite it. Plain-http local runs keep the bare name.
+    if (
+        app.config["SESSION_COOKIE_SECURE"]
+        and app.config["SESSION_COOKIE_NAME"] == "session"
+        and not app.config.get("SESSION_COOKIE_DOMAIN")
+        and (app.config.get("SESSION_COOKIE_PATH") or app.config["APPLICATION_ROOT"]) == "/"
+    ):
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
 def configure_logging(app: Flask) -> None:

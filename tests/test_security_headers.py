@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from config import TestConfig
+from course import create_app
+from course.extensions import db
 from course.models import Role
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
@@ -67,3 +70,20 @@ def test_trace_and_other_unused_methods_are_refused(client):
     for method in ["TRACE", "PUT", "DELETE", "PATCH"]:
         with client.open("/", method=method) as response:
             assert response.status_code == 405, method
+
+
+def test_with_secure_cookies_the_session_cookie_is_bound_to_this_host(app):
+    """The __Host- prefix: Secure, Path=/ and no Domain, so no other (sub)domain can set or overwrite it."""
+    secure_app = create_app(
+        TestConfig, SESSION_COOKIE_SECURE=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    try:
+        with secure_app.test_client().get("/inloggen") as response:
+            cookie = response.headers["Set-Cookie"]
+    finally:
+        with secure_app.app_context():
+            db.engine.dispose()
+    assert cookie.startswith("__Host-session=")
+    attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
+    assert "secure" in attributes and "path=/" in attributes
+    assert not any(part.startswith("domain=") for part in attributes)
