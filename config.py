@@ -86,6 +86,12 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
+    # Reverse proxies in front of gunicorn that add X-Forwarded-For (and -Proto): 1 behind nginx or a
+    # load balancer. 0 (direct exposure, local runs) ignores those headers, so no client can forge its
+    # address. Set wrongly to 0 behind a proxy, every client has the proxy's address and the per-client
+    # limits (login throttle, verification, registration) become one shared limit for everyone.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     # Public verification of certificates: lookups per client address per window.
     VERIFY_RATE_LIMIT = 30
     VERIFY_RATE_WINDOW_SECONDS = 60

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
@@ -24,6 +25,7 @@ def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> F
     app.config.from_object(config_class)
     app.config.update(overrides)
     configure_cookies(app)
+    configure_proxy(app)
     configure_logging(app)
     load_course_content(app)
     register_extensions(app)
@@ -45,6 +47,14 @@ def configure_cookies(app: Flask) -> None:
         and (app.config.get("SESSION_COOKIE_PATH") or app.config["APPLICATION_ROOT"]) == "/"
     ):
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+
+
+def configure_proxy(app: Flask) -> None:
+    # Only the entries our own proxies appended are trusted: the client's address is the one the
+    # outermost trusted proxy saw, whatever X-Forwarded-For the client sent itself.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def configure_logging(app: Flask) -> None:
