@@ -100,3 +100,13 @@ def test_it_needs_the_csrf_token(app, admin, person):
     response = admin.client.post(f"/beheer/gebruikers/{learner.id}/tijdelijk-wachtwoord")
     assert response.status_code == 400
     assert fetch(app, sa.select(User.must_change_password).where(User.id == learner.id)) == [False]
+
+
+def test_it_does_not_skip_the_code_step_of_two_step_sign_in(app, admin, create_user):
+    learner = create_user(role=Role.LEARNER, two_step=True)
+    temporary = _SHOWN.search(text(issue(admin, learner.id))).group(1)
+    client = app.test_client()
+    token = csrf_token(client, "/inloggen")
+    response = client.post("/inloggen", data={"email": learner.email, "password": temporary, "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/inloggen/code"
+    assert client.get("/account/wachtwoord").headers["Location"].startswith("/inloggen"), "not signed in yet"
