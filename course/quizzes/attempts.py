@@ -39,6 +39,10 @@ class NothingToPractise(Exception):
     pass
 
 
+class PracticeClosed(Exception):
+    """The quiz's review policy does not show its key yet, so no practice either; the message says why."""
+
+
 def _rng() -> random.Random:
     return random.Random(secrets.randbits(64))  # noqa: S311 -- shuffling, not secrets
 
@@ -200,7 +204,13 @@ def mistakes(user_id: int, quiz: Quiz) -> list[str]:
     return [qid for qid, correct in latest.items() if not correct and quiz.question(qid) is not None]
 
 
-def start_practice(user: User, quiz: Quiz, content_version: str) -> Attempt:
+def start_practice(user: User, quiz: Quiz, content_version: str, now: datetime) -> Attempt:
+    """Resume the open practice round, or start one over the learner's mistakes.
+
+    Only while the review policy shows the key (see policy.practice_blocked_reason)."""
+    closed = policy.practice_blocked_reason(quiz, current_standing(user, quiz, now))
+    if closed is not None:
+        raise PracticeClosed(closed)
     open_practice = db.session.scalar(
         sa.select(Attempt).where(
             Attempt.user_id == user.id,
