@@ -14,7 +14,7 @@ from course.extensions import db
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
 from course.quizzes import policy
-from course.quizzes.definitions import QuizKind
+from course.quizzes.definitions import Quiz, QuizKind
 from course.quizzes.forms import ActionForm
 from course.quizzes.presenting import present
 from course.quizzes.responses import TamperedSubmission
@@ -75,7 +75,7 @@ def detail(quiz_id: str):
     )
 
 
-def _practice_offer(quiz, standing: policy.Standing) -> dict:
+def _practice_offer(quiz: Quiz, standing: policy.Standing) -> dict:
     """How many mistakes the learner can practise now, and why not when the policy keeps them closed."""
     mistakes = len(ops.mistakes(current_user.id, quiz))
     closed = policy.practice_blocked_reason(quiz, standing) if mistakes else None
