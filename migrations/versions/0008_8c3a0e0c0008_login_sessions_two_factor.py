@@ -1,7 +1,7 @@
 """server-side login sessions and two-step sign-in (TOTP, recovery codes)
 
 Revision ID: 8c3a0e0c0008
-Revises: 5b0e6c1f2a9d
+Revises: 6a1e0c0a0006
 Create Date: 2026-12-01 16:30:00
 
 Existing cookies held "<user id>:<users.session_token>"; they stop working (everyone signs in
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8c3a0e0c0008"
-down_revision = "5b0e6c1f2a9d"
+down_revision = "6a1e0c0a0006"
 branch_labels = None
 depends_on = None
 
