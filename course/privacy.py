@@ -27,6 +27,7 @@ from course.models import (
     LessonRead,
     LoginFailure,
     LoginSession,
+    Passkey,
     RecoveryCode,
     User,
 )
@@ -46,6 +47,7 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("attempt_grants", "granted_by_id"): ("exported as grants made", "set to null"),
     ("login_sessions", "user_id"): ("exported (device label, start, last use)", "deleted"),
     ("recovery_codes", "user_id"): ("exported as the number of unused codes (never the codes)", "deleted"),
+    ("passkeys", "user_id"): ("exported (name, added, last used; not the key)", "deleted"),
 }
 
 
@@ -102,6 +104,10 @@ def export_user(user: User) -> dict[str, Any]:
                 .where(RecoveryCode.user_id == uid, RecoveryCode.used_at.is_(None))
             ),
         },
+        "passkeys": [
+            _row(p, "name", "created_at", "last_used_at")
+            for p in scalars(sa.select(Passkey).where(Passkey.user_id == uid).order_by(Passkey.id))
+        ],
         "sessions": [
             _row(s, "device", "created_at", "last_seen_at")
             for s in scalars(sa.select(LoginSession).where(LoginSession.user_id == uid).order_by(LoginSession.id))
@@ -215,6 +221,7 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
     execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))
     execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))
+    execute(sa.delete(Passkey).where(Passkey.user_id == uid))
     audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", uid)
     db.session.delete(user)
     db.session.flush()

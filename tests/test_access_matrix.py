@@ -75,6 +75,10 @@ EXPECTED: dict[tuple[str, str], dict] = {
     },
     # nothing to switch off for learners and trainers here; admins may not switch it off
     ("security.two_factor_disable", "POST"): signed_in(302),
+    ("auth.second_step_passkey", "POST"): signed_in(302),
+    # without two-step sign-in there is nothing to add a passkey to; the admins' empty form is refused
+    ("security.passkey_add", "POST"): {ANON: TO_LOGIN, Role.LEARNER: 302, Role.TRAINER: 302, Role.ADMIN: 400},
+    ("security.passkey_remove", "POST"): signed_in(400),
     ("security.session_list", "GET"): signed_in(200),
     ("security.end_session", "POST"): signed_in(400),
     ("security.end_other_sessions", "POST"): signed_in(302),

@@ -28,6 +28,7 @@ from course.models import (
     Invitation,
     LessonRead,
     LoginFailure,
+    Passkey,
     Role,
     User,
 )
@@ -463,6 +464,10 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     (certificate,) = fetch(app, sa.select(Certificate).where(Certificate.user_id == learner.id))
     revoked = post(acting_admin.client, f"/beheer/certificaten/{certificate.id}", {"reason": "Test van intrekken"})
     assert revoked.status_code == 302
+    # The acting admin also has a passkey (registered in a browser: tests/e2e/test_sign_in_security.py).
+    with app.app_context():
+        db.session.add(Passkey(user_id=acting_admin.id, credential_id="Y3JlZA", public_key=b"\x01", name="Sleutel"))
+        db.session.commit()
     erased = [learner.id, acting_admin.id]
 
     before = references_to(app, erased)

@@ -146,3 +146,24 @@ class EndSessionForm(FlaskForm):
 
 class EndOtherSessionsForm(FlaskForm):
     """Empty form: ending the other sessions is a POST that carries a CSRF token."""
+
+
+class PasskeyAddForm(FlaskForm):
+    # Field names of their own: the same page holds the confirm form with its own password field.
+    passkey_name = StringField(
+        "Naam van deze passkey (bijvoorbeeld ‘Telefoon’ of ‘USB-sleutel’)",
+        validators=[DataRequired("Geef de passkey een naam."), Length(max=60, message="Hoogstens 60 tekens.")],
+    )
+    passkey_password = PasswordField(
+        "Je wachtwoord, om de passkey toe te voegen",
+        validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)],
+    )
+    credential = HiddenField()
+
+
+class PasskeyRemoveForm(FlaskForm):
+    passkey_id = HiddenField(validators=[DataRequired()])
+
+
+class PasskeySignInForm(FlaskForm):
+    credential = HiddenField()

@@ -8,8 +8,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from course import audit
-from course.auth import sessions, throttle, two_factor
-from course.auth.forms import EndOtherSessionsForm, EndSessionForm, TwoFactorConfirmForm, TwoFactorEnableForm
+from course.auth import passkeys, sessions, throttle, two_factor
+from course.auth.forms import (
+    EndOtherSessionsForm,
+    EndSessionForm,
+    PasskeyAddForm,
+    PasskeyRemoveForm,
+    TwoFactorConfirmForm,
+    TwoFactorEnableForm,
+)
 from course.errors import render_error
 from course.extensions import db
 from course.models import User
@@ -34,12 +41,16 @@ def _pending_secret() -> str:
     return secret
 
 
-def _render_settings(enable_form=None, confirm_form=None, status: int = 200):
+def _render_settings(enable_form=None, confirm_form=None, passkey_form=None, status: int = 200):
     user = _me()
     context = {"user": user, "may_switch_off": two_factor.may_switch_off(user)}
     if user.two_factor_enabled:
         context["remaining"] = two_factor.remaining_recovery_codes(user)
         context["confirm_form"] = confirm_form or TwoFactorConfirmForm()
+        context["passkeys"] = passkeys.of_user(user)
+        context["passkey_form"] = passkey_form or PasskeyAddForm()
+        context["passkey_remove_form"] = PasskeyRemoveForm()
+        context["passkey_options"] = passkeys.registration_options(user)
     else:
         secret = _pending_secret()
         context["qr_svg"] = two_factor.qr_svg(two_factor.provisioning_uri(user, secret))
@@ -193,3 +204,47 @@ def end_other_sessions():
         "success" if ended else "info",
     )
     return redirect(url_for("security.session_list"))
+
+
+@bp.post("/passkeys/toevoegen")
+@login_required
+def passkey_add():
+    user = _me()
+    if not user.two_factor_enabled:
+        flash("Zet eerst tweestapsverificatie met een app aan; daarna kun je passkeys toevoegen.", "info")
+        return redirect(url_for("security.two_factor"))
+    form = PasskeyAddForm()
+    if not form.validate_on_submit():
+        return _render_settings(passkey_form=form, status=400)
+    if throttle.is_throttled(user.email, request.remote_addr):
+        return render_error(429, _TOO_MANY)
+    if not user.check_password(form.passkey_password.data):
+        form.passkey_password.errors.append("Dit wachtwoord klopt niet.")
+        throttle.record_failure(user.email, request.remote_addr)
+        db.session.commit()
+        return _render_settings(passkey_form=form, status=400)
+    try:
+        passkeys.register(user, form.credential.data, form.passkey_name.data.strip())
+    except passkeys.PasskeyRefused as exc:
+        db.session.rollback()
+        form.passkey_name.errors.append(str(exc))
+        return _render_settings(passkey_form=form, status=400)
+    db.session.commit()
+    flash("De passkey is toegevoegd. Je kunt er voortaan mee inloggen in plaats van met een code.", "success")
+    return redirect(url_for("security.two_factor"))
+
+
+@bp.post("/passkeys/verwijderen")
+@login_required
+def passkey_remove():
+    user = _me()
+    form = PasskeyRemoveForm()
+    raw_id = form.passkey_id.data or ""
+    if not form.validate_on_submit() or not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10):
+        abort(400)
+    if passkeys.remove(user, int(raw_id)):
+        db.session.commit()
+        flash("De passkey is verwijderd.", "success")
+    else:
+        flash("Die passkey bestaat niet (meer).", "info")
+    return redirect(url_for("security.two_factor"))

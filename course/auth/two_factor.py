@@ -22,7 +22,7 @@ from flask import current_app
 
 from course import audit
 from course.extensions import db
-from course.models import RecoveryCode, User
+from course.models import Passkey, RecoveryCode, User
 from course.pseudonyms import keyed_hash
 from course.timeutil import utcnow
 
@@ -171,6 +171,7 @@ def disable(user: User, actor: User | None) -> None:
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(sa.delete(Passkey).where(Passkey.user_id == user.id))
     if actor is None:
         audit.record(None, "2fa.reset_by_operator", "user", user.id)
     else:

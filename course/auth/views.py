@@ -3,16 +3,17 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course import privacy
-from course.auth import accounts, sessions, throttle, two_factor
+from course.auth import accounts, passkeys, sessions, throttle, two_factor
 from course.auth.access import safe_next_url
 from course.auth.forms import (
     EraseForm,
     LoginForm,
     LogoutForm,
+    PasskeySignInForm,
     PasswordChangeForm,
     ProfileForm,
     RegisterForm,
@@ -142,33 +143,80 @@ def _pending_second_step() -> tuple[User, str] | None:
     return user, safe_next_url(pending.get("next")) or url_for("lessons.index")
 
 
-@bp.route("/inloggen/code", methods=["GET", "POST"])
-def second_step():
-    if current_user.is_authenticated:
-        return redirect(url_for("lessons.index"))
+def _second_step_or_restart():
     pending = _pending_second_step()
     if pending is None:
         session.pop("second_step", None)
         flash("Log opnieuw in: de eerste stap is verlopen of ontbreekt.", "info")
+    return pending
+
+
+def _render_second_step(user: User, form: SecondStepForm, status: int = 200):
+    context = {
+        "form": form,
+        "passkey_form": PasskeySignInForm(),
+        "passkey_options": passkeys.authentication_options(user),
+    }
+    return render_template("auth/second_step.html", **context), status, {"Cache-Control": "no-store"}
+
+
+def _finish_second_step(user: User, next_url: str, how: str):
+    throttle.clear_failures(user.email)
+    db.session.commit()
+    _start_session(user)
+    log.info("Account %s ingelogd met tweestapsverificatie (%s)", user.id, how)
+    return redirect(next_url)
+
+
+def _second_step_failed(user: User) -> None:
+    db.session.rollback()
+    throttle.record_failure(user.email, request.remote_addr)
+    db.session.commit()
+
+
+def _too_many_attempts():
+    log.warning("Tweede inlogstap geweigerd: te veel mislukte pogingen")
+    return render_error(429, "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.")
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+def second_step():
+    if current_user.is_authenticated:
+        return redirect(url_for("lessons.index"))
+    pending = _second_step_or_restart()
+    if pending is None:
         return redirect(url_for("auth.login"))
     user, next_url = pending
     form = SecondStepForm()
     if form.validate_on_submit():
         if throttle.is_throttled(user.email, request.remote_addr):
-            log.warning("Tweede inlogstap geweigerd: te veel mislukte pogingen")
-            return render_error(429, "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.")
+            return _too_many_attempts()
         if two_factor.verify(user, form.code.data):
-            throttle.clear_failures(user.email)
-            db.session.commit()
-            _start_session(user)
-            log.info("Account %s ingelogd met tweestapsverificatie", user.id)
-            return redirect(next_url)
-        db.session.rollback()
-        throttle.record_failure(user.email, request.remote_addr)
-        db.session.commit()
+            return _finish_second_step(user, next_url, "code")
+        _second_step_failed(user)
         form.code.errors.append("Deze code klopt niet, is verlopen of is al gebruikt.")
-    status = 400 if form.errors else 200
-    return render_template("auth/second_step.html", form=form), status, {"Cache-Control": "no-store"}
+    return _render_second_step(user, form, 400 if form.errors else 200)
+
+
+@bp.post("/inloggen/passkey")
+def second_step_passkey():
+    if current_user.is_authenticated:
+        return redirect(url_for("lessons.index"))
+    pending = _second_step_or_restart()
+    if pending is None:
+        return redirect(url_for("auth.login"))
+    user, next_url = pending
+    form = PasskeySignInForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if throttle.is_throttled(user.email, request.remote_addr):
+        return _too_many_attempts()
+    if passkeys.authenticate(user, form.credential.data):
+        return _finish_second_step(user, next_url, "passkey")
+    _second_step_failed(user)
+    code_form = SecondStepForm(formdata=None)
+    code_form.code.errors = ["Inloggen met je passkey is niet gelukt. Probeer het opnieuw of vul een code in."]
+    return _render_second_step(user, code_form, 400)
 
 
 @bp.post("/uitloggen")

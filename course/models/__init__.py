@@ -5,7 +5,7 @@ from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
 from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation
 from course.models.login_failure import LoginFailure
-from course.models.login_session import LoginSession, RecoveryCode
+from course.models.login_session import LoginSession, Passkey, RecoveryCode
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
 from course.models.user import Role, User
@@ -26,6 +26,7 @@ __all__ = [
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "Passkey",
     "RateLimitHit",
     "RecoveryCode",
     "Role",

@@ -26,6 +26,11 @@ def _enum(cls: type[enum.Enum]) -> sa.Enum:
     return sa.Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
+# At most one open graded attempt per learner and quiz, whatever the application does: a partial
+# unique index (SQLite and PostgreSQL both have them). Practice and voided attempts are not covered.
+ONE_OPEN_GRADED = sa.text("mode = 'graded' AND status = 'in_progress'")
+
+
 class Attempt(db.Model):
     """One try at a quiz. Its questions and option order are frozen at the start."""
 
@@ -33,6 +38,14 @@ class Attempt(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "quiz_id", "mode", "number"),
         sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
+        sa.Index(
+            "uq_attempts_one_open_graded",
+            "user_id",
+            "quiz_id",
+            unique=True,
+            sqlite_where=ONE_OPEN_GRADED,
+            postgresql_where=ONE_OPEN_GRADED,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

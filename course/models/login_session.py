@@ -36,3 +36,23 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential (passkey or security key) registered as a second step besides the app."""
+
+    __tablename__ = "passkeys"
+    __table_args__ = (sa.Index("ix_passkeys_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # base64url of the authenticator's credential id (at most 1023 bytes by the WebAuthn spec).
+    credential_id: Mapped[str] = mapped_column(sa.String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # SHA-256 of the challenge last signed: the session that carries a challenge is a cookie, so a
+    # replayed cookie and answer must be refused here (authenticators without a counter stay at 0).
+    last_challenge: Mapped[str | None] = mapped_column(sa.String(64))

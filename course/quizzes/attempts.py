@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
+from course import failpoints
 from course.extensions import db
 from course.models import Attempt, AttemptGrant, AttemptItem, AttemptMode, AttemptStatus, User
 from course.quizzes import policy
@@ -36,6 +37,10 @@ class AlreadyFinished(StaleAttempt):
 
 class NothingToPractise(Exception):
     pass
+
+
+class PracticeClosed(Exception):
+    """The quiz's review policy does not show its key yet, so no practice either; the message says why."""
 
 
 def _rng() -> random.Random:
@@ -119,29 +124,70 @@ def _insert(user: User, quiz: Quiz, mode: AttemptMode, number: int, plan: list[P
     return attempt
 
 
+def _lock_learner(user_id: int) -> None:
+    """Serialise attempt starts per learner: the checks and the insert that follow act as one.
+
+    Without this, two parallel starts both read "no open attempt, attempts left", and both insert.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Row lock on the learner: a second start waits here until the first commits, and then
+        # (READ COMMITTED: every statement reads the latest commit) sees the attempt it created.
+        db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    else:
+        # SQLite has no row locks, only one database write lock. pysqlite opens the transaction at
+        # the first write, so a write first takes that lock (waiting up to busy_timeout, like a row
+        # lock) before this transaction has read anything: every read after it sees the latest
+        # commit, and no other start can insert until ours commits. BEGIN IMMEDIATE would do the
+        # same, but cannot be issued once the request has written something (a transaction is open).
+        db.session.execute(
+            sa.update(User).where(User.id == user_id).values(id=User.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _open_graded(user_id: int, quiz_id: str) -> Attempt | None:
+    return db.session.scalar(
+        sa.select(Attempt).where(
+            Attempt.user_id == user_id,
+            Attempt.quiz_id == quiz_id,
+            Attempt.mode == AttemptMode.GRADED,
+            Attempt.status == AttemptStatus.IN_PROGRESS,
+        )
+    )
+
+
 def start_attempt(user: User, quiz: Quiz, now: datetime, content_version: str) -> Attempt:
-    """Resume the open graded attempt, or start a new one if the policy allows it."""
-    attempts = graded_attempts(user.id, quiz.id)
+    """Resume the open graded attempt, or start a new one if the policy allows it.
+
+    The attempt limit, the cooldown and the next number are read under the learner's lock, in the
+    transaction that inserts the attempt; the partial unique index uq_attempts_one_open_graded is
+    the database's own guarantee of one open graded attempt on top of that."""
+    _lock_learner(user.id)
+    attempts = list(
+        db.session.scalars(
+            sa.select(Attempt)
+            .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id, Attempt.mode == AttemptMode.GRADED)
+            # Attempts this session loaded before the lock may be stale: read them afresh.
+            .execution_options(populate_existing=True)
+        )
+    )
     current = policy.standing(quiz, attempts, now, extra_attempts(user.id, quiz.id).get(quiz.id, 0))
     if current.in_progress_id is not None:
         return next(a for a in attempts if a.id == current.in_progress_id)
     if not current.can_start:
         raise AttemptNotAllowed(current.blocked_reason)
+    failpoints.pause("start-after-checks")  # race tests: widens the gap between the checks and the insert
     plan = plan_attempt(quiz, _seen_counts(user.id, quiz), _rng())
     number = _next_number(user.id, quiz.id)
     try:
         with db.session.begin_nested():
             return _insert(user, quiz, AttemptMode.GRADED, number, plan, content_version)
     except IntegrityError:
-        # A double click started the same attempt number in parallel: use the one that won.
-        return db.session.scalars(
-            sa.select(Attempt).where(
-                Attempt.user_id == user.id,
-                Attempt.quiz_id == quiz.id,
-                Attempt.mode == AttemptMode.GRADED,
-                Attempt.number == number,
-            )
-        ).one()
+        # Only reachable if something started an attempt without taking the lock: use the open one.
+        winner = _open_graded(user.id, quiz.id)
+        if winner is None:
+            raise AttemptNotAllowed("Er werd tegelijk een andere poging gestart. Probeer het opnieuw.") from None
+        return winner
 
 
 def mistakes(user_id: int, quiz: Quiz) -> list[str]:
@@ -158,7 +204,13 @@ def mistakes(user_id: int, quiz: Quiz) -> list[str]:
     return [qid for qid, correct in latest.items() if not correct and quiz.question(qid) is not None]
 
 
-def start_practice(user: User, quiz: Quiz, content_version: str) -> Attempt:
+def start_practice(user: User, quiz: Quiz, content_version: str, now: datetime) -> Attempt:
+    """Resume the open practice round, or start one over the learner's mistakes.
+
+    Only while the review policy shows the key (see policy.practice_blocked_reason)."""
+    closed = policy.practice_blocked_reason(quiz, current_standing(user, quiz, now))
+    if closed is not None:
+        raise PracticeClosed(closed)
     open_practice = db.session.scalar(
         sa.select(Attempt).where(
             Attempt.user_id == user.id,

@@ -87,3 +87,24 @@ def answers_visible(quiz: Quiz, current: Standing) -> bool:
     if review is ReviewPolicy.AFTER_PASS:
         return current.passed or current.attempts_left == 0
     return False
+
+
+def practice_blocked_reason(quiz: Quiz, current: Standing) -> str | None:
+    """Why "practise my mistakes" is closed now, or None when it is open.
+
+    Practice shows the key and explanations of the questions it repeats, and a quiz's practice
+    repeats that quiz's questions: so it opens exactly when `answers_visible` does. Until then a
+    practice round (or its right/wrong per try) would hand out the key the review policy withholds.
+    """
+    if answers_visible(quiz, current):
+        return None
+    if quiz.policy.review is ReviewPolicy.AFTER_PASS:
+        return (
+            "Oefenen met je fouten kan bij deze toets pas als je de juiste antwoorden mag zien: zodra je "
+            "geslaagd bent of geen pogingen meer hebt. Tot die tijd zie je bij je uitslag welke paragrafen "
+            "je kunt nalezen."
+        )
+    return (
+        "Bij deze toets blijven de juiste antwoorden geheim, dus kun je er niet met je fouten oefenen. "
+        "Lees de paragrafen na die bij je uitslag staan."
+    )

@@ -14,7 +14,7 @@ from course.extensions import db
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
 from course.quizzes import policy
-from course.quizzes.definitions import QuizKind
+from course.quizzes.definitions import Quiz, QuizKind
 from course.quizzes.forms import ActionForm
 from course.quizzes.presenting import present
 from course.quizzes.responses import TamperedSubmission
@@ -70,9 +70,16 @@ def detail(quiz_id: str):
         quiz=quiz,
         standing=standing,
         attempts=sorted(attempts, key=lambda a: a.number, reverse=True),
-        mistakes=len(ops.mistakes(current_user.id, quiz)),
         form=ActionForm(),
+        **_practice_offer(quiz, standing),
     )
+
+
+def _practice_offer(quiz: Quiz, standing: policy.Standing) -> dict:
+    """How many mistakes the learner can practise now, and why not when the policy keeps them closed."""
+    mistakes = len(ops.mistakes(current_user.id, quiz))
+    closed = policy.practice_blocked_reason(quiz, standing) if mistakes else None
+    return {"mistakes": 0 if closed else mistakes, "practice_closed": closed}
 
 
 @bp.post("/toetsen/<quiz_id>/starten")
@@ -98,7 +105,11 @@ def practise(quiz_id: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        attempt = ops.start_practice(current_user, quiz, get_catalog().module.content_version)
+        attempt = ops.start_practice(current_user, quiz, get_catalog().module.content_version, utcnow())
+    except ops.PracticeClosed as exc:
+        db.session.rollback()
+        flash(str(exc), "info")
+        return redirect(url_for("quizzes.detail", quiz_id=quiz.id))
     except ops.NothingToPractise:
         db.session.rollback()
         flash("Je hebt bij deze toets geen fouten om te oefenen.", "info")
@@ -251,7 +262,8 @@ def result(attempt_id: int):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     quiz = _quiz_or_404(attempt.quiz_id)
     standing = ops.current_standing(current_user, quiz, utcnow())
-    show_key = attempt.mode is AttemptMode.PRACTICE or policy.answers_visible(quiz, standing)
+    # A practice round follows its quiz's review policy like a graded attempt does (issue 10).
+    show_key = policy.answers_visible(quiz, standing)
     items = ops.load_items(attempt)
     return render_template(
         "quizzes/result.html",
@@ -261,6 +273,6 @@ def result(attempt_id: int):
         show_key=show_key,
         show_right_wrong=show_key or quiz.policy.review.value != "never",
         blocks=present(quiz, get_catalog(), items, open_page=None, show_key=show_key),
-        mistakes=len(ops.mistakes(current_user.id, quiz)),
         form=ActionForm(),
+        **_practice_offer(quiz, standing),
     )

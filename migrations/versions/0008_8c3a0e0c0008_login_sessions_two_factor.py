@@ -1,7 +1,7 @@
 """server-side login sessions and two-step sign-in (TOTP, recovery codes)
 
 Revision ID: 8c3a0e0c0008
-Revises: 5b0e6c1f2a9d
+Revises: 6a1e0c0a0006
 Create Date: 2026-12-01 16:30:00
 
 Existing cookies held "<user id>:<users.session_token>"; they stop working (everyone signs in
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8c3a0e0c0008"
-down_revision = "5b0e6c1f2a9d"
+down_revision = "6a1e0c0a0006"
 branch_labels = None
 depends_on = None
 
@@ -55,14 +55,26 @@ def upgrade():
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
-        batch_op.drop_column("session_token")
+    _drop_session_token()
+
+
+def _drop_session_token():
+    # Never through batch mode: on SQLite that copies `users` into a new table and drops the old one,
+    # and with foreign keys on, dropping it deletes every row that cascades from users (attempts,
+    # progress). SQLite 3.35+ drops a column in place.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE users DROP COLUMN session_token")
+    else:
+        op.drop_column("users", "session_token")
 
 
 def downgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_token", sa.String(length=64), nullable=False, server_default=""))
-        batch_op.drop_column("totp_last_step")
-        batch_op.drop_column("totp_enabled_at")
-        batch_op.drop_column("totp_secret")
+    for column in ("totp_last_step", "totp_enabled_at", "totp_secret"):
+        if op.get_bind().dialect.name == "sqlite":  # in place, see _drop_session_token
+            op.execute(f"ALTER TABLE users DROP COLUMN {column}")
+        else:
+            op.drop_column("users", column)
     op.drop_table("recovery_codes")
     op.drop_table("login_sessions")

@@ -111,3 +111,68 @@ def test_an_admin_sets_up_the_app_signs_in_with_codes_and_ends_another_session(
     code_step(visitor, codes[0])
     expect(visitor.get_by_role("alert")).to_contain_text("Deze code klopt niet, is verlopen of is al gebruikt.")
     assert_axe_clean(visitor, "second step, code already used")
+
+
+@pytest.fixture
+def on_localhost(app, browser, live_server, console):
+    """A page at http://localhost (a WebAuthn relying party must be a host name, not an IP address)
+    with Chromium's virtual authenticator attached: a real WebAuthn peer, no mock of our code."""
+    base = live_server.replace("127.0.0.1", "localhost")
+    previous = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = base
+    context = browser.new_context(base_url=base, locale="nl-NL", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.on("console", console.on_console)
+        page.on("pageerror", console.on_page_error)
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+        cdp.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                    "automaticPresenceSimulation": True,
+                }
+            },
+        )
+        yield page
+    finally:
+        context.close()
+        app.config["PUBLIC_BASE_URL"] = previous
+    console.assert_none()
+
+
+def test_a_passkey_is_added_and_then_does_the_second_step(on_localhost: Page, app, create_user, submit_login) -> None:
+    page = on_localhost
+    learner = create_user(name="Pieter Passkey", email="pieter@example.org", two_step=True)
+    submit_login(page, learner.email)
+    expect(page).to_have_url(at_path("/"))
+
+    page.goto("/account/tweestapsverificatie")
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+    expect(page.get_by_text("Je hebt nog geen passkeys.")).to_be_visible()
+    assert_axe_clean(page, "two-step settings with passkeys")
+    page.get_by_label("Naam van deze passkey").fill("Laptop")
+    page.get_by_label("Je wachtwoord, om de passkey toe te voegen").fill(PASSWORD)
+    page.get_by_role("button", name="Passkey toevoegen").click()
+    expect(page.locator(".flashes")).to_contain_text("De passkey is toegevoegd.")
+    expect(page.locator(".passkey-list")).to_contain_text("Laptop")
+
+    page.get_by_role("button", name="Uitloggen").click()
+    password_step(page, learner.email)
+    expect(page.get_by_role("button", name="Inloggen met je passkey")).to_be_visible()
+    assert_axe_clean(page, "second step with a passkey")
+    page.get_by_role("button", name="Inloggen met je passkey").click()
+    expect(page).to_have_url(at_path("/"))
+    page.goto("/account/tweestapsverificatie")
+    expect(page.locator(".passkey-list")).to_contain_text("laatst gebruikt")
+
+    page.get_by_role("button", name="Verwijderen (Laptop)").click()
+    expect(page.locator(".flashes")).to_contain_text("De passkey is verwijderd.")
+    expect(page.get_by_text("Je hebt nog geen passkeys.")).to_be_visible()
