@@ -71,6 +71,18 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
+    # Request bodies: the largest thing anyone sends is a CSV of at most 1 MB (MAX_CSV_BYTES in
+    # course/trainer/groups.py) plus a few hundred bytes of multipart headers and the CSRF token.
+    # Werkzeug refuses a larger Content-Length with 413 before reading a byte of the body, and
+    # cuts a chunked body off at this size.
+    MAX_CONTENT_LENGTH = 1_000_000 + 64 * 1024
+    # Multipart: the most a text field (or one read of the parser's buffer, 64 KiB) may hold in
+    # memory; our text fields are at most 500 characters. Urlencoded bodies fall under
+    # MAX_CONTENT_LENGTH only (Werkzeug reads them whole).
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    # Parts in a multipart body, fields in a urlencoded one: a quiz attempt posts one per answer.
+    MAX_FORM_PARTS = 1000
+
     # Login throttling (counted in the database so it holds across workers).
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LOGIN_THROTTLE_MAX_PER_ACCOUNT = 5
