@@ -94,8 +94,10 @@ class Config:
     # Public verification of certificates: lookups per client address per window.
     VERIFY_RATE_LIMIT = 30
     VERIFY_RATE_WINDOW_SECONDS = 60
-    # Absolute base for links printed on certificates (QR code); defaults to the request's host.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Absolute base (https://leren.example.nl) of the verification link printed on certificates (text
+    # and QR code). Required to download certificate PDFs: a request's Host header must never decide
+    # what is printed on a certificate (docs/decisions.md). scripts/run.sh sets it for local use.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
 
 class TestConfig(Config):
@@ -104,5 +106,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    PUBLIC_BASE_URL = "https://hechtwijzer.test"
     # scrypt costs ~50 ms a hash; tests log in hundreds of times.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
