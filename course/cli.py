@@ -13,6 +13,7 @@ from course.auth import accounts
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
+from course.names import InvalidName
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -63,6 +64,9 @@ def create_user(email: str, display_name: str, role: str, password_stdin: bool) 
         user = accounts.create_user(email, display_name, password, Role(role))
     except accounts.EmailInUse:
         click.echo("Er bestaat al een account met dit e-mailadres.", err=True)
+        sys.exit(1)
+    except InvalidName as exc:
+        click.echo(str(exc), err=True)
         sys.exit(1)
     db.session.commit()
     click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")

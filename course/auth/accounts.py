@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
+from course import names
 from course.extensions import db
 from course.models import Role, User
 
@@ -26,9 +27,10 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(email: str, display_name: str, password: str, role: Role = Role.LEARNER) -> User:
+    """Raises EmailInUse, or names.InvalidName for a name that may not be printed (forms check first)."""
     if find_user_by_email(email) is not None:
         raise EmailInUse(email)
-    user = User(email=normalize_email(email), display_name=display_name.strip(), role=role)
+    user = User(email=normalize_email(email), display_name=names.clean(display_name), role=role)
     user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
@@ -67,7 +69,7 @@ def _dummy_hash() -> str:
 
 def update_profile(user: User, display_name: str, register_name: str, register_number: str, now) -> None:
     """Name and, with consent, the professional register. No register clears number and consent."""
-    user.display_name = display_name.strip()
+    user.display_name = names.clean(display_name)
     number = register_number.replace(" ", "")
     if register_name and number:
         if (user.register_name, user.register_number) != (register_name, number) or user.register_consent_at is None:

@@ -5,7 +5,27 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from course import names
+
 EMAIL_MESSAGE = "Vul een geldig e-mailadres in."
+
+
+def _visible_name(_form: FlaskForm, field: StringField) -> None:
+    if message := names.problem(field.data or ""):
+        raise ValidationError(message)
+
+
+def display_name_field() -> StringField:
+    """The name printed on certificates: normalised (NFC, single spaces) before it is checked."""
+    return StringField(
+        "Naam (zoals op je certificaat)",
+        filters=[names.normalise],
+        validators=[
+            DataRequired("Vul je naam in."),
+            Length(max=120, message="Hoogstens 120 tekens."),
+            _visible_name,
+        ],
+    )
 
 
 def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
@@ -17,10 +37,7 @@ def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField(
-        "Naam (zoals op je certificaat)",
-        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
-    )
+    display_name = display_name_field()
     email = EmailField(
         "E-mailadres",
         validators=[DataRequired(EMAIL_MESSAGE), Email(EMAIL_MESSAGE, check_deliverability=False), Length(max=254)],
@@ -67,10 +84,7 @@ REGISTERS = [
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(
-        "Naam (zoals op je certificaat)",
-        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
-    )
+    display_name = display_name_field()
     # Choice checked below, so the message is Dutch.
     register_name = SelectField("Beroepsregister", choices=REGISTERS, validate_choice=False)
     register_number = StringField("Registratienummer", validators=[Length(max=20, message="Hoogstens 20 tekens.")])
