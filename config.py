@@ -90,6 +90,9 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
+    # New passwords need a zxcvbn score of at least this (0-4; 3: "safely unguessable", about 10^10
+    # guesses) and may not be in course/auth/common_passwords.txt (see course/auth/passwords.py).
+    PASSWORD_MIN_SCORE = 3
 
     # Public verification of certificates: lookups per client address per window.
     VERIFY_RATE_LIMIT = 30

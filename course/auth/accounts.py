@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import generate_password_hash
 
 from course import names
 from course.extensions import db
@@ -47,7 +48,23 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.is_active:
         return None
+    upgrade_hash(user, password)
     return user
+
+
+def upgrade_hash(user: User, password: str) -> None:
+    """After a successful sign-in: re-hash with the configured method when the stored hash used another
+    (older parameters, fewer iterations). The session token stays: nothing about access changed."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if hash_method(user.password_hash) == hash_method(_dummy_hash()):
+        return
+    user.password_hash = generate_password_hash(password, method=method)
+    log.info("Wachtwoord-hash van account %s bijgewerkt naar %s", user.id, method)
+
+
+def hash_method(password_hash: str) -> str:
+    """The method with its parameters, as werkzeug writes it: 'scrypt:32768:8:1', 'pbkdf2:sha256:1000'."""
+    return password_hash.split("$", 1)[0]
 
 
 def change_password(user: User, new_password: str) -> None:
@@ -61,8 +78,7 @@ def _dummy_hash() -> str:
     cache = current_app.extensions.setdefault("hechtwijzer_dummy_hash", {})
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in cache:
-        from werkzeug.security import generate_password_hash
-
+        # Also the reference for upgrade_hash: werkzeug fills in the default parameters ("scrypt").
         cache[method] = generate_password_hash("dummy-password-for-timing", method=method)
     return cache[method]
 
