@@ -78,19 +78,37 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
+    # Request bodies: the largest thing anyone sends is a CSV of at most 1 MB (MAX_CSV_BYTES in
+    # course/trainer/groups.py) plus a few hundred bytes of multipart headers and the CSRF token.
+    # Werkzeug refuses a larger Content-Length with 413 before reading a byte of the body, and
+    # cuts a chunked body off at this size.
+    MAX_CONTENT_LENGTH = 1_000_000 + 64 * 1024
+    # Multipart: the most a text field (or one read of the parser's buffer, 64 KiB) may hold in
+    # memory; our text fields are at most 500 characters. Urlencoded bodies fall under
+    # MAX_CONTENT_LENGTH only (Werkzeug reads them whole).
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    # Parts in a multipart body, fields in a urlencoded one: a quiz attempt posts one per answer.
+    MAX_FORM_PARTS = 1000
+
     # Login throttling (counted in the database so it holds across workers).
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LOGIN_THROTTLE_MAX_PER_ACCOUNT = 5
     LOGIN_THROTTLE_MAX_PER_CLIENT = 30
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    # werkzeug's method for new hashes; a stored hash made with another one is re-made at sign-in.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     PASSWORD_MIN_LENGTH = 10
+    # New passwords need a zxcvbn score of at least this (0-4; 3: "safely unguessable", about 10^10
+    # guesses) and may not be in course/auth/common_passwords.txt (see course/auth/passwords.py).
+    PASSWORD_MIN_SCORE = 3
 
     # Public verification of certificates: lookups per client address per window.
     VERIFY_RATE_LIMIT = 30
     VERIFY_RATE_WINDOW_SECONDS = 60
-    # Absolute base for links printed on certificates (QR code); defaults to the request's host.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Absolute base (https://leren.example.nl) of the verification link printed on certificates (text
+    # and QR code). Required to download certificate PDFs: a request's Host header must never decide
+    # what is printed on a certificate (docs/decisions.md). scripts/run.sh sets it for local use.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
 
 class TestConfig(Config):
@@ -99,5 +117,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    PUBLIC_BASE_URL = "https://hechtwijzer.test"
     # scrypt costs ~50 ms a hash; tests log in hundreds of times.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

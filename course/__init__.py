@@ -82,6 +82,8 @@ def register_extensions(app: Flask) -> None:
                 cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                # Deleted rows are overwritten with zeros, not left in free pages: erasure (AVG) means gone.
+                cursor.execute("PRAGMA secure_delete=ON")
                 if max_pages:  # fault tests: a database that is "full" at this size
                     cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
                 cursor.close()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from course.auth import accounts, sessions, two_factor
+from course.auth import accounts, passwords, sessions, two_factor
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
+from course.names import InvalidName
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -53,16 +53,18 @@ def create_user(email: str, display_name: str, role: str, password_stdin: bool) 
     """Create an account without prompts. Without --password-stdin a random password is printed."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+        if message := passwords.problem(password, [display_name, email]):
+            click.echo(f"Wachtwoord niet geschikt: {message}", err=True)
+            sys.exit(1)
     else:
-        password = secrets.token_urlsafe(12)
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        click.echo(f"Wachtwoord te kort: minstens {minimum} tekens.", err=True)
-        sys.exit(1)
+        password = passwords.generate()
     try:
         user = accounts.create_user(email, display_name, password, Role(role))
     except accounts.EmailInUse:
         click.echo("Er bestaat al een account met dit e-mailadres.", err=True)
+        sys.exit(1)
+    except InvalidName as exc:
+        click.echo(str(exc), err=True)
         sys.exit(1)
     db.session.commit()
     click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")
@@ -75,7 +77,7 @@ def seed_demo() -> None:
     """Create or reset the demo accounts with fresh passwords and print them (local use only)."""
     click.echo("Demo-accounts (wachtwoorden zijn bij elke start nieuw):")
     for email, name, role in DEMO_ACCOUNTS:
-        password = secrets.token_urlsafe(9)
+        password = passwords.generate()
         user = accounts.find_user_by_email(email)
         if user is None:
             user = accounts.create_user(email, name, password, role)

@@ -35,7 +35,7 @@ from course.models import (
 )
 from course.quizzes import attempts as quiz_attempts
 from course.timeutil import local_date, utcnow
-from course.trainer.exports import HEADER
+from course.trainer.exports import HEADER, neutralise
 from course.trainer.groups import CODE_ALPHABET
 from course.trainer.item_analysis import ItemRow, analyse
 from tests.conftest import PASSWORD, Person, csrf_token
@@ -900,6 +900,35 @@ def test_exports_hold_only_valid_certificates_and_neutralise_formulas(app, train
         name = xlsx_row[0]
         assert name.value.startswith("'") and name.data_type == "s"
     assert all(c.data_type == "s" for row in xlsx_rows for c in row if c.value is not None)
+
+
+@pytest.mark.parametrize("prefix", ["\ufeff", "\u200b", " \u2060", "\u202e"])
+def test_invisible_characters_before_a_formula_do_not_get_it_past_neutralising(prefix):
+    assert neutralise(prefix + "=1+1") == "'=1+1"
+    assert neutralise(prefix + "@cmd") == "'@cmd"
+
+
+def test_ordinary_values_are_exported_unchanged():
+    assert neutralise("Anna de Vries") == "Anna de Vries"
+    assert neutralise("\ufeffAnna") == "\ufeffAnna"  # nothing to neutralise: left as it was issued
+    assert neutralise("=1") == "'=1"
+
+
+def test_a_certificate_name_with_a_byte_order_mark_before_a_formula_is_neutralised_in_both_exports(
+    app, trainer, person
+):
+    """Names can no longer hold U+FEFF, but certificates issued before keep their snapshot."""
+    learner = person(Role.LEARNER, "Anna de Vries")
+    group_id = new_group(trainer)
+    add_members(trainer, group_id, learner)
+    complete_module(app, learner.client)
+    formula = '=HYPERLINK("http://x","klik")'
+    run_sql(app, sa.update(Certificate).values(learner_name="\ufeff" + formula))
+
+    csv_rows = read_csv(trainer.client.get(f"/trainer/groepen/{group_id}/accreditatie.csv").data)
+    xlsx_rows = read_xlsx(trainer.client.get(f"/trainer/groepen/{group_id}/accreditatie.xlsx").data)
+    assert csv_rows[1][0] == "'" + formula
+    assert xlsx_rows[1][0].value == "'" + formula and xlsx_rows[1][0].data_type == "s"
 
 
 def test_revoked_and_expired_certificates_are_not_exported(app, trainer, person):

@@ -199,6 +199,7 @@ def erase_user(user_id: int):
         flash(str(exc), "error")
         return redirect(url_for("admin.user", user_id=user_id))
     db.session.commit()
+    privacy.purge_after_erasure()
     flash("Het account en de gegevens ervan zijn verwijderd.", "success")
     return redirect(url_for("admin.users"))
 

@@ -298,6 +298,7 @@ def erase_account():
     elif form.validate_on_submit():
         privacy.erase_user(user, actor=user)
         db.session.commit()
+        privacy.purge_after_erasure()
         logout_user()
         session.clear()
         flash(

@@ -59,7 +59,7 @@ def index():
 def create_group():
     form = GroupForm()
     if not form.validate_on_submit():
-        flash("Geef de groep een naam (hoogstens 120 tekens).", "error")
+        flash(next(iter(form.name.errors), "Geef de groep een naam (hoogstens 120 tekens)."), "error")
         return redirect(url_for("trainer.index"))
     group = groups.create_group(current_user, form.name.data)
     db.session.commit()

@@ -356,8 +356,8 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
     expect(visitor).to_have_url(at_path("/account/wachtwoord"))  # nothing else until then
 
     visitor.get_by_label("Huidig wachtwoord").fill(temporary)
-    visitor.get_by_label("Nieuw wachtwoord", exact=True).fill("lotte-haar-eigen-wachtwoord")
-    visitor.get_by_label("Herhaal nieuw wachtwoord").fill("lotte-haar-eigen-wachtwoord")
+    visitor.get_by_label("Nieuw wachtwoord", exact=True).fill("haar-eigen-wolkenkrabber-wachtwoord")
+    visitor.get_by_label("Herhaal nieuw wachtwoord").fill("haar-eigen-wolkenkrabber-wachtwoord")
     visitor.get_by_role("main").get_by_role("button", name="Wachtwoord wijzigen").click()
     expect(visitor).to_have_url(at_path("/"))
     expect(flash(visitor)).to_contain_text("Je wachtwoord is gewijzigd.")

@@ -22,7 +22,8 @@ from werkzeug.security import generate_password_hash
 from config import BASE_DIR
 
 PASSWORD = "load-test-password"
-FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # logins stay cheap under load
+FAST_HASH_METHOD = "pbkdf2:sha256:1000"
+FAST_HASH = generate_password_hash(PASSWORD, method=FAST_HASH_METHOD)  # logins stay cheap under load
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -53,6 +54,10 @@ def server_env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": "system-test-secret",
         "SESSION_COOKIE_SECURE": "0",
         "HECHTWIJZER_INSTANCE": str(tmp_path / "instance"),
+        # Certificate PDFs need it (the benchmark downloads one); the port does not matter here.
+        "PUBLIC_BASE_URL": "http://hechtwijzer.test",
+        # The seeded hashes' method: otherwise every first sign-in would re-hash with scrypt.
+        "PASSWORD_HASH_METHOD": FAST_HASH_METHOD,
         **extra,
     }
 
