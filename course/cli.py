@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from course import outbox
 from course.auth import accounts
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
@@ -85,3 +87,19 @@ def seed_demo() -> None:
             user.active = True
         click.echo(f"  {role.label:<10} {email:<24} {password}")
     db.session.commit()
+
+
+@course_cli.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running: look for due mail every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between rounds.")
+def send_mail(loop: bool, interval: int) -> None:
+    """Deliver the mail waiting in the outbox (once, or with --loop until stopped)."""
+    while True:
+        report = outbox.send_due(outbox.MAIL)
+        if report.handled or not loop:
+            click.echo(
+                f"Mail: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
+            )
+        if not loop:
+            return
+        time.sleep(interval)

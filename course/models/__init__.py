@@ -3,10 +3,12 @@
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
-from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation
+from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
 from course.models.login_failure import LoginFailure
+from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
+from course.models.registration import PendingRegistration
 from course.models.user import Role, User
 
 __all__ = [
@@ -22,8 +24,12 @@ __all__ = [
     "Group",
     "GroupMember",
     "Invitation",
+    "InvitationStatus",
     "LessonRead",
     "LoginFailure",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PendingRegistration",
     "RateLimitHit",
     "Role",
     "User",
