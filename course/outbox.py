@@ -71,9 +71,9 @@ def enqueue_mail(
 
 
 def _senders() -> dict[str, Callable[[OutboxMessage], None]]:
-    from course import mail
+    from course.mail import deliver
 
-    return {MAIL: mail.deliver}
+    return {MAIL: deliver}
 
 
 @dataclass
@@ -162,20 +162,24 @@ def _record(row: OutboxMessage, **values: object) -> None:
     db.session.commit()
 
 
-def deliver_one(row: OutboxMessage) -> str:
+def deliver_one(row: OutboxMessage, now: datetime | None = None) -> str:
     """Send one claimed row and record the outcome: "sent", "retrying" or "failed"."""
     sender = _senders()[row.kind]
     try:
         sender(row)
     except Exception as error:  # any failure of the peer: record it, keep the row, go on
-        now = utcnow()
+        now = max(now or utcnow(), utcnow())
         described = _describe(error)
         if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             _record(row, status=OutboxStatus.FAILED, last_error=described, body_text="")
             log.error("Outbox %s: definitief mislukt na %s pogingen (%s)", row.id, row.attempts, described)
             return "failed"
         _record(row, status=OutboxStatus.PENDING, last_error=described, next_attempt_at=now + retry_delay(row.attempts))
-        log.warning("Outbox %s: poging %s mislukt (%s), later opnieuw", row.id, row.attempts, described)
+        # A network or mail-server error needs no traceback; anything else is a bug worth one.
+        expected = isinstance(error, smtplib.SMTPException | OSError)
+        log.warning(
+            "Outbox %s: poging %s mislukt (%s), later opnieuw", row.id, row.attempts, described, exc_info=not expected
+        )
         return "retrying"
     _record(row, status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None, body_text="")
     log.info("Outbox %s: %s verstuurd", row.id, row.topic)
@@ -191,6 +195,6 @@ def send_due(kind: str = MAIL, now: datetime | None = None, limit: int | None = 
         row = claim_one(kind, moment)
         if row is None:
             break
-        outcome = deliver_one(row)
+        outcome = deliver_one(row, moment)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
