@@ -16,5 +16,8 @@ export FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask course seed-demo
 port="${PORT:-5000}"
+# Links in mails (confirmation, invitations) point here; mail waits in the outbox until
+# `flask course send-mail` writes it to instance/outbox/ as .eml files (README, "Mail").
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${port}}"
 echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C)"
 exec .venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app
