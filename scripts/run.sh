@@ -19,5 +19,9 @@ port="${PORT:-5000}"
 # Links in mails (confirmation, invitations) point here; mail waits in the outbox until
 # `flask course send-mail` writes it to instance/outbox/ as .eml files (README, "Mail").
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${port}}"
-echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C)"
-exec .venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app
+# The mail sender beside the web server: mail appears in instance/outbox/ within seconds.
+.venv/bin/flask course send-mail --loop --interval 5 &
+sender_pid=$!
+trap 'kill "$sender_pid" 2>/dev/null || true' EXIT
+echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C); e-mail komt in instance/outbox/"
+.venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app
