@@ -98,6 +98,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.erase_user", "POST"): admins_only(404),
     ("admin.temporary_password", "POST"): admins_only(404),
     ("admin.audit_log", "GET"): admins_only(200),
+    ("admin.outbox", "GET"): admins_only(200),
     ("auth.my_data", "GET"): signed_in(200),
     ("auth.my_data_json", "GET"): signed_in(200),
     # learners: the empty form is refused (400); staff accounts are erased by an admin (redirect)

@@ -199,3 +199,15 @@ def test_a_subject_cannot_carry_extra_headers(app, smtp_server):
     send(app)
     [message] = smtp_server.messages
     assert message["Bcc"] is None
+
+
+def test_admins_see_what_was_mailed_and_what_failed(app, person, smtp_server):
+    from course.models import Role
+
+    enqueue(app, 2)
+    send(app)
+    enqueue(app, 1)
+    admin = person(Role.ADMIN, "Anouk Admin")
+    page = admin.client.get("/beheer/uitgaande-mail").get_data(as_text=True)
+    assert "In wachtrij: <strong>1</strong>" in page and "Verstuurd: <strong>2</strong>" in page
+    assert page.count("<td>r0@example.org</td>") == 2  # the sent one and the waiting one

@@ -286,6 +286,11 @@ def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(page: Page, vi
     expect(page.get_by_role("heading", level=1)).to_have_text("Beheer")
     assert_axe_clean(page, "Beheer")
 
+    page.get_by_role("main").get_by_role("link", name="Uitgaande mail").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uitgaande mail")
+    assert_axe_clean(page, "Uitgaande mail")
+    page.go_back()
+
     page.get_by_role("main").get_by_role("link", name="Gebruikers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gebruikers")
     users = page.get_by_role("table", name=re.compile("^Gebruikers"))
