@@ -349,3 +349,17 @@ def test_the_trainer_sees_whether_the_invitation_mail_went_out(app, person, smtp
     assert row.search(text(trainer.client.get(f"/trainer/groepen/{group_id}"))).groups() == ("uitgenodigd", "verstuurd")
     [message] = smtp_server.messages
     assert "/uitnodiging/" in message.get_content()
+
+
+def test_export_lists_invitations_and_erasure_removes_them_with_their_mail(app, person):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    learner = person(Role.LEARNER, "Anna Cursist")
+    group_id = new_group(trainer, "Groep Noord")
+    invite(trainer, group_id, learner.email)
+    exported = learner.client.get("/account/gegevens.json").get_json()
+    assert [(i["group"], i["status"]) for i in exported["invitations"]] == [("Groep Noord", "pending")]
+
+    post(learner.client, "/account/verwijderen", {"password": PASSWORD, "confirm": "y"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
