@@ -14,7 +14,7 @@ from course import outbox
 from course.extensions import db
 from course.models import OutboxMessage, OutboxStatus
 from course.timeutil import as_utc, utcnow
-from tests.conftest import free_port, mail_via_smtp, outbox_rows
+from tests.conftest import csrf_token, free_port, mail_via_smtp, outbox_rows
 
 
 def enqueue(app, count: int = 1) -> list[int]:
@@ -211,3 +211,26 @@ def test_admins_see_what_was_mailed_and_what_failed(app, person, smtp_server):
     page = admin.client.get("/beheer/uitgaande-mail").get_data(as_text=True)
     assert "In wachtrij: <strong>1</strong>" in page and "Verstuurd: <strong>2</strong>" in page
     assert page.count("<td>r0@example.org</td>") == 2  # the sent one and the waiting one
+
+
+def test_a_request_that_causes_mail_does_not_wait_for_a_mail_server_that_is_down(app, client):
+    port = free_port()  # nothing listens: a request that talked to SMTP would fail or hang here
+    with mail_via_smtp(app, port):
+        token = csrf_token(client, "/registreren")
+        response = client.post(
+            "/registreren",
+            data={
+                "csrf_token": token,
+                "display_name": "Nieuw",
+                "email": "nieuw@example.org",
+                "password": "een lang wachtwoord",
+                "password_confirm": "een lang wachtwoord",
+            },
+        )
+        assert response.status_code == 200 and "Controleer je e-mail" in response.get_data(as_text=True)
+        [row] = outbox_rows(app)
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)  # the request did not try to send
+        assert send(app).retrying == 1
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.PENDING and as_utc(row.next_attempt_at) > utcnow()
+    assert "/registreren/bevestigen/" in row.body_text  # nothing lost
