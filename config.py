@@ -110,6 +110,32 @@ class Config:
     # what is printed on a certificate (docs/decisions.md). scripts/run.sh sets it for local use.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
+    # Registration: accepted posts per client address per window (each one sends a mail).
+    REGISTER_RATE_LIMIT = int(os.environ.get("REGISTER_RATE_LIMIT", "20"))
+    REGISTER_RATE_WINDOW_SECONDS = 15 * 60
+    REGISTRATION_TOKEN_HOURS = 24
+    INVITATION_TOKEN_DAYS = 14
+
+    # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is
+    # written as an .eml file to instance/outbox/ so a local run needs no mail server.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _env_flag("MAIL_USE_TLS", True) and not _env_flag("MAIL_USE_SSL", False)
+    MAIL_USE_SSL = _env_flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Hechtwijzer <noreply@localhost>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    MAIL_BACKEND = "smtp" if MAIL_SERVER else "course.mail.eml_files.EmailBackend"
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH", str(INSTANCE_DIR / "outbox"))
+    # The outbox sender: attempts before a mail is marked failed, the first retry delay (doubling
+    # each time, at most OUTBOX_RETRY_MAX_SECONDS), and how long a claimed row may stay "sending"
+    # before another sender takes it back (longer than MAIL_TIMEOUT).
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 60 * 60
+    OUTBOX_LEASE_SECONDS = 5 * 60
+
 
 class TestConfig(Config):
     TESTING = True
@@ -120,3 +146,6 @@ class TestConfig(Config):
     PUBLIC_BASE_URL = "https://hechtwijzer.test"
     # scrypt costs ~50 ms a hash; tests log in hundreds of times.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Mail stays in memory (flask_mailman's mail.outbox) unless a test points it at SMTP or a folder.
+    MAIL_BACKEND = "locmem"
+    MAIL_DEFAULT_SENDER = "Hechtwijzer <noreply@example.org>"

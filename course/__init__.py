@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 from course.extensions import csrf, db, login_manager, migrate
+from course.extensions import mail as mailman  # not `mail`: that name is the course.mail package
 
 
 def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> Flask:
@@ -52,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    mailman.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in om deze pagina te bekijken."

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from course import outbox
 from course.auth import accounts, passwords, sessions, two_factor
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
@@ -104,3 +106,19 @@ def reset_two_factor(email: str) -> None:
     sessions.end_all(user)
     db.session.commit()
     click.echo(f"Tweestapsverificatie uitgezet voor account {user.id}; open sessies zijn beëindigd.")
+
+
+@course_cli.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running: look for due mail every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between rounds.")
+def send_mail(loop: bool, interval: int) -> None:
+    """Deliver the mail waiting in the outbox (once, or with --loop until stopped)."""
+    while True:
+        report = outbox.send_due(outbox.MAIL)
+        if report.handled or not loop:
+            click.echo(
+                f"Mail: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
+            )
+        if not loop:
+            return
+        time.sleep(interval)

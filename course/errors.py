@@ -19,6 +19,7 @@ MESSAGES = {
         "Deze pagina bestaat niet (meer). Controleer het adres of ga terug naar het overzicht.",
     ),
     405: ("Niet toegestaan", "Deze actie is op deze manier niet toegestaan."),
+    410: ("Link verlopen", "Deze link is verlopen."),
     413: (
         "Te groot",
         "Wat je verstuurde is groter dan we aannemen (hoogstens 1 MB; een CSV-bestand mag 1 MB zijn). "

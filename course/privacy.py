@@ -39,7 +39,9 @@ from course.models import (
     LessonRead,
     LoginFailure,
     LoginSession,
+    OutboxMessage,
     Passkey,
+    PendingRegistration,
     RecoveryCode,
     User,
 )
@@ -184,6 +186,14 @@ def export_user(user: User) -> dict[str, Any]:
                 .where(GroupMember.user_id == uid)
             )
         ],
+        "invitations": [
+            {"group": name, "status": _plain(status), "invited_at": _plain(invited), "responded_at": _plain(responded)}
+            for name, status, invited, responded in db.session.execute(
+                sa.select(Group.name, Invitation.status, Invitation.invited_at, Invitation.responded_at)
+                .join(Group, Group.id == Invitation.group_id)
+                .where(Invitation.email == user.email)
+            )
+        ],
         "assignments": [
             _row(a, "group_id", "module_id", "due_on", "created_at")
             for a in scalars(sa.select(Assignment).where(Assignment.user_id == uid))
@@ -287,6 +297,9 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
+    # Mail to the address: rows already sent hold no body; pending ones would go to a person who left.
+    execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient == user.email))
+    execute(sa.delete(PendingRegistration).where(PendingRegistration.email == user.email))
     execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
     execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))
     execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))

@@ -18,5 +18,11 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${port}}"
 .venv/bin/flask course check
 .venv/bin/flask db upgrade
 .venv/bin/flask course seed-demo
-echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C)"
-exec .venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app
+# Mail waits in the outbox until `flask course send-mail` writes it to instance/outbox/ as .eml
+# files (README, "Mail"); links in mails use PUBLIC_BASE_URL.
+# The mail sender beside the web server: mail appears in instance/outbox/ within seconds.
+.venv/bin/flask course send-mail --loop --interval 5 &
+sender_pid=$!
+trap 'kill "$sender_pid" 2>/dev/null || true' EXIT
+echo "Hechtwijzer draait op http://127.0.0.1:${port}  (stoppen: Ctrl+C); e-mail komt in instance/outbox/"
+.venv/bin/gunicorn --workers 2 --bind "127.0.0.1:${port}" wsgi:app

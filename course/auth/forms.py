@@ -185,3 +185,17 @@ class PasskeyRemoveForm(FlaskForm):
 
 class PasskeySignInForm(FlaskForm):
     credential = HiddenField()
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    """The button on the page the confirmation link opens; the token travels in the form, not the URL."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class InvitedRegisterForm(FlaskForm):
+    """An account for an invited address: the address comes from the invitation, not from the form."""
+
+    display_name = RegisterForm.display_name
+    password = RegisterForm.password
+    password_confirm = RegisterForm.password_confirm

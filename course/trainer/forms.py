@@ -61,3 +61,9 @@ class JoinForm(FlaskForm):
     code = StringField(
         "Groepscode", validators=[DataRequired("Vul de code in die je van je trainer kreeg."), Length(max=20)]
     )
+
+
+class AnswerInvitationForm(FlaskForm):
+    """Accept or decline an invitation: the button pressed names the answer."""
+
+    answer = HiddenField()
