@@ -141,7 +141,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from course.catalog.access import get_catalog
     from course.certificates.codes import display
-    from course.timeutil import local_datetime
+    from course.timeutil import duration_nl, local_datetime
 
     @app.context_processor
     def inject_catalog() -> dict[str, Any]:
@@ -149,6 +149,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(display, "code_display")
     app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(duration_nl, "duration_nl")
 
 
 def register_commands(app: Flask) -> None:

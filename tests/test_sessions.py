@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from course.auth import sessions
 from course.extensions import db
 from course.models import LoginSession, Role
-from course.timeutil import as_utc, utcnow
+from course.timeutil import as_utc, duration_nl, utcnow
 from tests.conftest import AuthActions, csrf_token
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -60,8 +60,9 @@ def test_the_session_list_shows_each_signed_in_browser_and_marks_this_one(app, c
     laptop = browser(app, user, FIREFOX_WINDOWS)
     browser(app, user, CHROME_ANDROID)
     page = laptop.get("/account/sessies").get_data(as_text=True)
-    assert "Firefox op Windows <strong>(deze sessie)</strong>" in page
-    assert "Chrome op Android" in page and "Chrome op Android <strong>" not in page
+    assert "<strong>Firefox op Windows</strong> (deze sessie)" in page
+    assert "<strong>Chrome op Android</strong></p>" in page
+    assert "na 8 uur, of na 2 uur zonder gebruik" in page
     assert "Alle andere sessies beëindigen" in page
 
 
@@ -199,3 +200,10 @@ def test_the_device_label_is_short_and_keeps_no_full_user_agent():
     assert sessions.device_label("python-requests/2.34") == "python-requests"
     assert sessions.device_label("") == "Onbekend apparaat"
     assert sessions.device_label(None) == "Onbekend apparaat"
+
+
+def test_durations_read_as_dutch_hours_or_minutes():
+    assert duration_nl(7200) == "2 uur"
+    assert duration_nl(3600) == "1 uur"
+    assert duration_nl(45 * 60) == "45 minuten"
+    assert duration_nl(60) == "1 minuut"

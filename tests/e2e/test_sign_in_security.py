@@ -92,10 +92,13 @@ def test_an_admin_sets_up_the_app_signs_in_with_codes_and_ends_another_session(
     # The session list shows both computers; ending the other one signs it out at once.
     page.goto("/account/sessies")
     expect(page.get_by_role("heading", level=1)).to_have_text("Waar ben je ingelogd?")
-    sessions = page.get_by_role("region", name="Sessies").locator("tbody tr")
+    sessions = page.get_by_role("list", name="Sessies").get_by_role("listitem")
     expect(sessions).to_have_count(2)
     expect(sessions.filter(has_text="(deze sessie)")).to_have_count(1)
     assert_axe_clean(page, "session list")
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, "session list scrolls sideways"
+    page.set_viewport_size({"width": 1280, "height": 900})
     sessions.filter(has_not_text="(deze sessie)").get_by_role("button", name=re.compile("^Beëindigen")).click()
     expect(page.locator(".flashes")).to_contain_text("De sessie is beëindigd.")
     expect(sessions).to_have_count(1)
