@@ -11,7 +11,7 @@ from course.auth import sessions
 from course.extensions import db
 from course.models import LoginSession, Role
 from course.timeutil import as_utc, duration_nl, utcnow
-from tests.conftest import AuthActions, csrf_token
+from tests.conftest import PASSWORD, AuthActions, csrf_token
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_ANDROID = (
@@ -72,7 +72,15 @@ def test_ending_another_session_signs_that_browser_out_at_once(app, create_user)
     phone = browser(app, user, CHROME_ANDROID)
     (phone_session,) = [s for s in session_rows(app, user.id) if s.device == "Chrome op Android"]
     token = csrf_token(laptop, "/account/sessies")
-    response = laptop.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id})
+    wrong = laptop.post(
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": phone_session.id, "password": "niet mijn wachtwoord"},
+    )
+    assert wrong.status_code == 400 and "Dit wachtwoord klopt niet." in wrong.get_data(as_text=True)
+    assert signed_in(phone), "without the password again nothing ends"
+    response = laptop.post(
+        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert "De sessie is beëindigd" in laptop.get("/account/sessies").get_data(as_text=True)
     assert not signed_in(phone)
@@ -84,7 +92,10 @@ def test_ending_all_other_sessions_keeps_only_this_one(app, create_user):
     laptop = browser(app, user, FIREFOX_WINDOWS)
     others = [browser(app, user, CHROME_ANDROID) for _ in range(3)]
     token = csrf_token(laptop, "/account/sessies")
-    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    refused = laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    assert refused.status_code == 400 and "Vul je wachtwoord in." in refused.get_data(as_text=True)
+    assert all(signed_in(other) for other in others)
+    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token, "password": PASSWORD})
     assert "3 andere sessies beëindigd." in laptop.get("/account/sessies").get_data(as_text=True)
     assert not any(signed_in(other) for other in others)
     assert signed_in(laptop)
@@ -98,7 +109,9 @@ def test_no_one_ends_someone_elses_session(app, create_user):
     (owner_session,) = session_rows(app, owner.id)
     token = csrf_token(intruder_client, "/account/sessies")
     response = intruder_client.post(
-        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": owner_session.id}, follow_redirects=True
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": owner_session.id, "password": PASSWORD},
+        follow_redirects=True,
     )
     assert "Die sessie bestaat niet (meer)." in response.get_data(as_text=True)
     assert signed_in(owner_client)
@@ -111,7 +124,9 @@ def test_a_malformed_session_id_is_refused_and_changes_nothing(app, create_user)
     browser(app, user, CHROME_ANDROID)
     token = csrf_token(client, "/account/sessies")
     for bad in ["", "abc", "-1", "1.0", "²", "9" * 40]:
-        response = client.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad})
+        response = client.post(
+            "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad, "password": PASSWORD}
+        )
         assert response.status_code == 400, bad
     assert len(session_rows(app, user.id)) == 2
 
