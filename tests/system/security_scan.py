@@ -88,8 +88,8 @@ ALLOWED: dict[tuple[str, str, str, str, str], str] = {
 }
 
 # Wapiti 3.0.4 (Debian bookworm) builds its --exclude patterns as `pattern\Z(?ms)`, which Python 3.11
-# refuses ("global flags not at the start of the expression"), so any --exclude crashes it. Wapiti
-# itself moved the flags to the front later; this launcher does the same, then runs wapiti unchanged.
+# refuses ("global flags not at the start of the expression"), so any --exclude crashes it. This
+# launcher builds the same pattern with the flags first, then runs wapiti's own main unchanged.
 WAPITI_LAUNCHER = """
 import re, sys
 import wapitiCore.net.crawler as crawler
@@ -274,10 +274,13 @@ def run_wapiti(name: str, server: Server, certificate: Path, out: Path, **option
 
     found = findings(report)
     found += [Finding("server log", "error", "", "", "", line) for line in SERVER_ERROR.findall(server_lines)]
+    output = log.read_text()
     problems = [
         f"module {module} stopped after {MAX_ATTACK_TIME} s"
-        for module in re.findall(r"Max attack time was reached for module (\w+)", log.read_text())
+        for module in re.findall(r"Max attack time was reached for module (\w+)", output)
     ]
+    if "Max scan time was reached" in output:
+        problems.append(f"crawl stopped after {MAX_SCAN_TIME} s")
     if lost_session := len(LOST_SESSION.findall(server_lines)):
         problems.append(f"{lost_session} requests refused by the CSRF check for a lost session")
     return Scan(name, arguments, report, seconds, found, crawled(work), attacked(work), problems)
