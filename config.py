@@ -78,13 +78,29 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
+    # Request bodies: the largest thing anyone sends is a CSV of at most 1 MB (MAX_CSV_BYTES in
+    # course/trainer/groups.py) plus a few hundred bytes of multipart headers and the CSRF token.
+    # Werkzeug refuses a larger Content-Length with 413 before reading a byte of the body, and
+    # cuts a chunked body off at this size.
+    MAX_CONTENT_LENGTH = 1_000_000 + 64 * 1024
+    # Multipart: the most a text field (or one read of the parser's buffer, 64 KiB) may hold in
+    # memory; our text fields are at most 500 characters. Urlencoded bodies fall under
+    # MAX_CONTENT_LENGTH only (Werkzeug reads them whole).
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    # Parts in a multipart body, fields in a urlencoded one: a quiz attempt posts one per answer.
+    MAX_FORM_PARTS = 1000
+
     # Login throttling (counted in the database so it holds across workers).
     LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
     LOGIN_THROTTLE_MAX_PER_ACCOUNT = 5
     LOGIN_THROTTLE_MAX_PER_CLIENT = 30
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    # werkzeug's method for new hashes; a stored hash made with another one is re-made at sign-in.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     PASSWORD_MIN_LENGTH = 10
+    # New passwords need a zxcvbn score of at least this (0-4; 3: "safely unguessable", about 10^10
+    # guesses) and may not be in course/auth/common_passwords.txt (see course/auth/passwords.py).
+    PASSWORD_MIN_SCORE = 3
 
     # Reverse proxies in front of gunicorn that add X-Forwarded-For (and -Proto): 1 behind nginx or a
     # load balancer. 0 (direct exposure, local runs) ignores those headers, so no client can forge its
@@ -95,8 +111,36 @@ class Config:
     # Public verification of certificates: lookups per client address per window.
     VERIFY_RATE_LIMIT = 30
     VERIFY_RATE_WINDOW_SECONDS = 60
-    # Absolute base for links printed on certificates (QR code); defaults to the request's host.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # Absolute base (https://leren.example.nl) of the verification link printed on certificates (text
+    # and QR code). Required to download certificate PDFs: a request's Host header must never decide
+    # what is printed on a certificate (docs/decisions.md). scripts/run.sh sets it for local use.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+
+    # Registration: accepted posts per client address per window (each one sends a mail).
+    REGISTER_RATE_LIMIT = int(os.environ.get("REGISTER_RATE_LIMIT", "20"))
+    REGISTER_RATE_WINDOW_SECONDS = 15 * 60
+    REGISTRATION_TOKEN_HOURS = 24
+    INVITATION_TOKEN_DAYS = 14
+
+    # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is
+    # written as an .eml file to instance/outbox/ so a local run needs no mail server.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _env_flag("MAIL_USE_TLS", True) and not _env_flag("MAIL_USE_SSL", False)
+    MAIL_USE_SSL = _env_flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Hechtwijzer <noreply@localhost>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))
+    MAIL_BACKEND = "smtp" if MAIL_SERVER else "course.mail.eml_files.EmailBackend"
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH", str(INSTANCE_DIR / "outbox"))
+    # The outbox sender: attempts before a mail is marked failed, the first retry delay (doubling
+    # each time, at most OUTBOX_RETRY_MAX_SECONDS), and how long a claimed row may stay "sending"
+    # before another sender takes it back (longer than MAIL_TIMEOUT).
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 60 * 60
+    OUTBOX_LEASE_SECONDS = 5 * 60
 
 
 class TestConfig(Config):
@@ -105,5 +149,9 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    PUBLIC_BASE_URL = "https://hechtwijzer.test"
     # scrypt costs ~50 ms a hash; tests log in hundreds of times.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Mail stays in memory (flask_mailman's mail.outbox) unless a test points it at SMTP or a folder.
+    MAIL_BACKEND = "locmem"
+    MAIL_DEFAULT_SENDER = "Hechtwijzer <noreply@example.org>"

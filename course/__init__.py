@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 from course.extensions import csrf, db, login_manager, migrate
+from course.extensions import mail as mailman  # not `mail`: that name is the course.mail package
 
 
 def create_app(config_class: type[Config] | Any = Config, **overrides: Any) -> Flask:
@@ -75,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    mailman.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in om deze pagina te bekijken."
@@ -105,6 +107,8 @@ def register_extensions(app: Flask) -> None:
                 cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                # Deleted rows are overwritten with zeros, not left in free pages: erasure (AVG) means gone.
+                cursor.execute("PRAGMA secure_delete=ON")
                 if max_pages:  # fault tests: a database that is "full" at this size
                     cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
                 cursor.close()
@@ -160,7 +164,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from course.catalog.access import get_catalog
     from course.certificates.codes import display
-    from course.timeutil import local_datetime
+    from course.timeutil import duration_nl, local_datetime
 
     @app.context_processor
     def inject_catalog() -> dict[str, Any]:
@@ -168,6 +172,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(display, "code_display")
     app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(duration_nl, "duration_nl")
 
 
 def register_commands(app: Flask) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from course.auth import accounts, sessions, two_factor
+from course import outbox
+from course.auth import accounts, passwords, sessions, two_factor
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
+from course.names import InvalidName
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -53,16 +55,18 @@ def create_user(email: str, display_name: str, role: str, password_stdin: bool) 
     """Create an account without prompts. Without --password-stdin a random password is printed."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+        if message := passwords.problem(password, [display_name, email]):
+            click.echo(f"Wachtwoord niet geschikt: {message}", err=True)
+            sys.exit(1)
     else:
-        password = secrets.token_urlsafe(12)
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        click.echo(f"Wachtwoord te kort: minstens {minimum} tekens.", err=True)
-        sys.exit(1)
+        password = passwords.generate()
     try:
         user = accounts.create_user(email, display_name, password, Role(role))
     except accounts.EmailInUse:
         click.echo("Er bestaat al een account met dit e-mailadres.", err=True)
+        sys.exit(1)
+    except InvalidName as exc:
+        click.echo(str(exc), err=True)
         sys.exit(1)
     db.session.commit()
     click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")
@@ -75,7 +79,7 @@ def seed_demo() -> None:
     """Create or reset the demo accounts with fresh passwords and print them (local use only)."""
     click.echo("Demo-accounts (wachtwoorden zijn bij elke start nieuw):")
     for email, name, role in DEMO_ACCOUNTS:
-        password = secrets.token_urlsafe(9)
+        password = passwords.generate()
         user = accounts.find_user_by_email(email)
         if user is None:
             user = accounts.create_user(email, name, password, role)
@@ -102,3 +106,19 @@ def reset_two_factor(email: str) -> None:
     sessions.end_all(user)
     db.session.commit()
     click.echo(f"Tweestapsverificatie uitgezet voor account {user.id}; open sessies zijn beëindigd.")
+
+
+@course_cli.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running: look for due mail every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between rounds.")
+def send_mail(loop: bool, interval: int) -> None:
+    """Deliver the mail waiting in the outbox (once, or with --loop until stopped)."""
+    while True:
+        report = outbox.send_due(outbox.MAIL)
+        if report.handled or not loop:
+            click.echo(
+                f"Mail: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
+            )
+        if not loop:
+            return
+        time.sleep(interval)

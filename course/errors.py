@@ -19,7 +19,12 @@ MESSAGES = {
         "Deze pagina bestaat niet (meer). Controleer het adres of ga terug naar het overzicht.",
     ),
     405: ("Niet toegestaan", "Deze actie is op deze manier niet toegestaan."),
-    413: ("Te groot", "Wat je verstuurde is te groot."),
+    410: ("Link verlopen", "Deze link is verlopen."),
+    413: (
+        "Te groot",
+        "Wat je verstuurde is groter dan we aannemen (hoogstens 1 MB; een CSV-bestand mag 1 MB zijn). "
+        "Er is niets opgeslagen. Maak het bestand kleiner of verdeel het over meer bestanden.",
+    ),
     429: ("Te veel pogingen", "Je hebt te veel pogingen gedaan. Wacht even en probeer het dan opnieuw."),
     500: (
         "Er ging iets mis",

@@ -2,10 +2,22 @@
 
 COVERAGE names, for every column that refers to a user, what export and erasure do with it;
 a test fails when a new table refers to users without an entry here.
+
+Audit events also refer to a person without a foreign key: as their subject ("user", id) or by id in
+their details (course/audit.py, USER_DETAIL_KEYS). The export holds the events about the learner,
+details included (a trainer's reason for an extra attempt is information about the learner), with
+the acting account only as its role. Erasure keeps that the action happened (when, which action,
+by whom) but removes the learner's id and the details; the subject stays only when it is a record
+that outlives the erasure (a detached certificate, a group).
+
+On SQLite, deleted values would linger in free pages and in the write-ahead log: connections run with
+secure_delete (course/__init__.py) and `purge_after_erasure` checkpoints the log once an erasure
+is committed.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -27,10 +39,17 @@ from course.models import (
     LessonRead,
     LoginFailure,
     LoginSession,
+    OutboxMessage,
     Passkey,
+    PendingRegistration,
     RecoveryCode,
     User,
 )
+
+log = logging.getLogger(__name__)
+# Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
+SURVIVING_SUBJECTS = ("certificate", "group")
+ERASED_DETAILS = {"subject_erased": True}
 
 # (table, column) -> (what the export holds, what erasure does)
 COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
@@ -167,6 +186,14 @@ def export_user(user: User) -> dict[str, Any]:
                 .where(GroupMember.user_id == uid)
             )
         ],
+        "invitations": [
+            {"group": name, "status": _plain(status), "invited_at": _plain(invited), "responded_at": _plain(responded)}
+            for name, status, invited, responded in db.session.execute(
+                sa.select(Group.name, Invitation.status, Invitation.invited_at, Invitation.responded_at)
+                .join(Group, Group.id == Invitation.group_id)
+                .where(Invitation.email == user.email)
+            )
+        ],
         "assignments": [
             _row(a, "group_id", "module_id", "due_on", "created_at")
             for a in scalars(sa.select(Assignment).where(Assignment.user_id == uid))
@@ -175,6 +202,8 @@ def export_user(user: User) -> dict[str, Any]:
             _row(g, "quiz_id", "extra", "granted_at")
             for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.user_id == uid))
         ],
+        "deadlines": _deadlines(uid),
+        "audit_events_about_you": _events_about(uid),
         "as_trainer_or_admin": {
             "groups_led": [
                 _row(g, "id", "name", "created_at") for g in scalars(sa.select(Group).where(Group.trainer_id == uid))
@@ -199,6 +228,46 @@ def export_user(user: User) -> dict[str, Any]:
     }
 
 
+def _deadlines(uid: int) -> list[dict[str, Any]]:
+    """Every deadline that applies to the learner: their groups' and their own. A personal deadline
+    replaces the group's for that module (as on the trainer's dashboard); both are listed, marked."""
+    rows = db.session.execute(
+        sa.select(Assignment, Group.name)
+        .join(Group, Group.id == Assignment.group_id)
+        .join(GroupMember, sa.and_(GroupMember.group_id == Group.id, GroupMember.user_id == uid))
+        .where(sa.or_(Assignment.user_id.is_(None), Assignment.user_id == uid))
+        .order_by(Assignment.due_on, Assignment.id)
+    ).all()
+    personal = {(a.group_id, a.module_id) for a, _ in rows if a.user_id is not None}
+    return [
+        {
+            "group": name,
+            "module_id": a.module_id,
+            "due_on": _plain(a.due_on),
+            "personal": a.user_id is not None,
+            "applies": a.user_id is not None or (a.group_id, a.module_id) not in personal,
+        }
+        for a, name in rows
+    ]
+
+
+def _events_about(uid: int) -> list[dict[str, Any]]:
+    """Audit events about the learner. Who acted is given as a role only: their account is theirs."""
+    rows = db.session.execute(
+        sa.select(AuditEvent, User.id, User.role)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(audit.about_user(uid))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    return [
+        {
+            **_row(event, "at", "action", "subject_type", "details"),
+            "by": None if actor_id is None else "jijzelf" if actor_id == uid else _plain(role),
+        }
+        for event, actor_id, role in rows
+    ]
+
+
 def erase_user(user: User, actor: User | None) -> None:
     """Remove the account and its personal data (see COVERAGE). Flushes; the caller commits."""
     uid = user.id
@@ -212,16 +281,42 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.update(Certificate).where(Certificate.user_id == uid).values(user_id=None))
     execute(sa.update(Certificate).where(Certificate.revoked_by_id == uid).values(revoked_by_id=None))
     execute(sa.update(AuditEvent).where(AuditEvent.actor_id == uid).values(actor_id=None))
+    execute(
+        sa.update(AuditEvent)
+        .where(audit.about_user(uid))
+        .values(
+            details=ERASED_DETAILS,
+            subject_id=sa.case(
+                (AuditEvent.subject_type.in_(SURVIVING_SUBJECTS), AuditEvent.subject_id), else_=sa.null()
+            ),
+        )
+    )
     execute(sa.delete(GroupMember).where(GroupMember.user_id == uid))
     execute(sa.delete(Assignment).where(Assignment.user_id == uid))
     execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
+    # Mail to the address: rows already sent hold no body; pending ones would go to a person who left.
+    execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient == user.email))
+    execute(sa.delete(PendingRegistration).where(PendingRegistration.email == user.email))
     execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
     execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))
     execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     execute(sa.delete(Passkey).where(Passkey.user_id == uid))
-    audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", uid)
+    # That an account was erased, and by whom; not which: that would keep the id the erasure removes.
+    audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", None)
     db.session.delete(user)
     db.session.flush()
+
+
+def purge_after_erasure() -> None:
+    """After an erasure is committed: on SQLite, move the write-ahead log into the database file and
+    empty it, so the erased values (in the log's older page copies) are gone from disk too.
+    secure_delete has zeroed them in the database file itself."""
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL: autovacuum reclaims dead rows; see README
+    with db.engine.connect() as connection:
+        busy, _log_pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        log.warning("WAL-checkpoint na verwijdering niet afgerond (database bezet); volgt bij de volgende checkpoint")

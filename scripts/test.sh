@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install everything the tests need and run the whole suite,
 # first on SQLite, then on a throwaway PostgreSQL server started here.
-#   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download)
+#   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download),
+#           wapiti and openssl (security scan, tests/system/test_security_scan.py)
 #   npm:    axe-core (accessibility checks injected into pages)
 #   PyPI:   requirements-dev.txt
 # Extra arguments go to pytest, e.g. scripts/test.sh -k lessons
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql chromium fonts-dejavu-core
+apt_install postgresql chromium fonts-dejavu-core wapiti openssl
 ensure_venv requirements-dev.txt
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"

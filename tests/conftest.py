@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from itertools import count
 
 import pyotp
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -23,7 +29,8 @@ from config import TestConfig
 from course import create_app
 from course.auth import accounts, two_factor
 from course.extensions import db as _db
-from course.models import Role, User
+from course.extensions import mail
+from course.models import OutboxMessage, Role, User
 from course.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
@@ -220,3 +227,91 @@ def person(app, create_user):
         return Person(user, sign_in(app, user))
 
     return make
+
+
+# --- mail ---------------------------------------------------------------------------------------
+
+_LINK_RE = re.compile(r"https?://[^\s/]+(/\S+)")
+
+
+def outbox_rows(app: Flask, recipient: str | None = None) -> list[OutboxMessage]:
+    """Outbox rows, oldest first (for one recipient if given), detached for reading."""
+    with app.app_context():
+        statement = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+        if recipient is not None:
+            statement = statement.where(OutboxMessage.recipient == recipient)
+        rows = list(_db.session.scalars(statement))
+        _db.session.expunge_all()
+        return rows
+
+
+def link_in_mail(app: Flask, recipient: str, prefix: str) -> str:
+    """The path of the link starting with `prefix` in the newest mail to `recipient` (still in the outbox)."""
+    row = outbox_rows(app, recipient)[-1]
+    paths = [path for path in _LINK_RE.findall(row.body_text) if path.startswith(prefix)]
+    assert paths, f"no link to {prefix} in the mail ‘{row.subject}’"
+    return paths[0]
+
+
+def confirm_registration_link(client: FlaskClient, path: str):
+    """Open a mailed confirmation link and press the button on the page it shows."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return client.post(
+        "/registreren/bevestigen", data={"token": token, "csrf_token": csrf_token(client, path)}, follow_redirects=True
+    )
+
+
+def confirm_registration(app: Flask, client: FlaskClient, email: str):
+    """Follow the confirmation link in the newest mail to `email`: the account is made then."""
+    return confirm_registration_link(client, link_in_mail(app, email, "/registreren/bevestigen/"))
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; `messages` holds what it received, parsed."""
+
+    port: int
+    messages: list[EmailMessage]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def mail_via_smtp(app: Flask, port: int) -> Iterator[None]:
+    """Point the app's Flask-Mailman at an SMTP server on 127.0.0.1:`port`, then back to the test default."""
+    saved = {
+        key: app.config.get(key) for key in ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_TIMEOUT")
+    }
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False, MAIL_TIMEOUT=5)
+    mail.init_app(app)
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        mail.init_app(app)
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SmtpServer]:
+    """An SMTP server the app sends to for the length of the test."""
+    received: list[EmailMessage] = []
+
+    class Handler:
+        async def handle_DATA(self, _server, _session, envelope):
+            received.append(message_from_bytes(envelope.content, policy=default_policy))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with mail_via_smtp(app, port):
+            yield SmtpServer(port, received)
+    finally:
+        controller.stop()

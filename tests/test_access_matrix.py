@@ -24,6 +24,8 @@ URL_VALUES = {
     "code": "ONBEKEND",
     "group_id": 999999,
     "user_id": 999999,
+    "invitation_id": 999999,
+    "token": "ONBEKEND",
 }
 
 
@@ -60,6 +62,13 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("auth.login", "POST"): signed_in(302, anonymous=200),
     ("auth.register", "GET"): signed_in(302, anonymous=200),
     ("auth.register", "POST"): signed_in(302, anonymous=200),
+    # registration links and invitation links: an unknown token (or none in the session) is 404 for anyone
+    ("auth.confirm_registration", "GET"): everyone(404),
+    ("auth.create_confirmed_account", "POST"): everyone(404),
+    ("enrolment.invitation_link", "GET"): everyone(404),
+    ("enrolment.invitation", "GET"): everyone(404),
+    ("enrolment.invitation", "POST"): everyone(404),
+    ("enrolment.answer_invitation", "POST"): signed_in(404),
     ("auth.logout", "POST"): everyone(302),
     # without a pending password step there is nothing to complete: back to the login page
     ("auth.second_step", "GET"): signed_in(302),
@@ -81,7 +90,8 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("security.passkey_remove", "POST"): signed_in(400),
     ("security.session_list", "GET"): signed_in(200),
     ("security.end_session", "POST"): signed_in(400),
-    ("security.end_other_sessions", "POST"): signed_in(302),
+    # ending sessions asks for the password again: the empty form is refused
+    ("security.end_other_sessions", "POST"): signed_in(400),
     ("auth.change_password", "GET"): signed_in(200),
     ("auth.change_password", "POST"): signed_in(200),
     ("quizzes.index", "GET"): signed_in(200),
@@ -111,6 +121,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.temporary_password", "POST"): admins_only(404),
     ("admin.reset_two_factor", "POST"): admins_only(404),
     ("admin.audit_log", "GET"): admins_only(200),
+    ("admin.outbox", "GET"): admins_only(200),
     ("auth.my_data", "GET"): signed_in(200),
     ("auth.my_data_json", "GET"): signed_in(200),
     # learners: the empty form is refused (400); staff accounts are erased by an admin (redirect)
@@ -125,6 +136,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("trainer.search_group", "POST"): staff_only(404),
     ("trainer.invite", "POST"): staff_only(404),
     ("trainer.upload_csv", "POST"): staff_only(404),
+    ("trainer.resend_invitation", "POST"): staff_only(404),
     ("trainer.renew_code", "POST"): staff_only(404),
     ("trainer.assign", "POST"): staff_only(404),
     ("trainer.learner", "GET"): staff_only(404),

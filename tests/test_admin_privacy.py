@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ from course.models import (
     User,
 )
 from tests.conftest import PASSWORD, AuthActions, Person, sign_in
-from tests.quiz_helpers import catalog
+from tests.quiz_helpers import catalog, with_policy
 from tests.test_certificates import complete_module
 from tests.test_trainer import (
     add_members,
@@ -45,6 +46,7 @@ from tests.test_trainer import (
     get,
     new_group,
     post,
+    reset,
     text,
 )
 
@@ -367,8 +369,9 @@ def test_a_learner_erases_their_account(app, person):
     assert page.status_code == 200
     assert "Geldig certificaat" in text(page) and "Anna Cursist" in text(page)
 
+    # That an account was erased stays on record; which account does not.
     (event,) = audit_events(app, "user.erase")
-    assert event.subject_type == "user" and event.subject_id == learner.id and event.actor_id is None
+    assert event.subject_type == "user" and event.subject_id is None and event.actor_id is None
     assert signed_out(learner)
     assert login_fails(app, "anna@example.org")
 
@@ -412,7 +415,7 @@ def test_an_admin_erases_a_learner(app, admin, person):
     assert count(app, Attempt) == count(app, LessonRead) == 0
     assert fetch(app, sa.select(Certificate.user_id)) == [None]
     (event,) = audit_events(app, "user.erase")
-    assert event.actor_id == admin.id and event.subject_id == learner.id
+    assert event.actor_id == admin.id and event.subject_id is None
     assert signed_out(learner)
 
 
@@ -487,7 +490,7 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     assert after == dict.fromkeys(after, 0), {ref: n for ref, n in after.items() if n}
     assert count(app, User, User.id.in_(erased)) == 0
     # What was done stays on record, without the actor; the certificate stays verifiable.
-    assert {e.subject_id for e in audit_events(app, "user.erase")} == set(erased)
+    assert [e.subject_id for e in audit_events(app, "user.erase")] == [None, None]
     assert (
         len(audit_events(app, "certificate.revoke")) == 1
         and audit_events(app, "certificate.revoke")[0].actor_id is None
@@ -495,3 +498,122 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     kept = get(app, Certificate, certificate.id)
     assert kept.user_id is None and kept.revoked_by_id is None and kept.status is CertificateStatus.REVOKED
     assert count(app, Group) == 1 and get(app, User, trainer.id) is not None
+
+
+# --- audit events and deadlines: in the export, gone with the erasure ---------------------------------------------
+
+GRANT_REASON = "Storing tijdens de toets bij Anna"
+RESET_REASON = "Wifi viel weg tijdens de eindtoets"
+REVOKE_REASON = "Uitgegeven aan de verkeerde persoon"
+
+
+def audited_history(app, monkeypatch, trainer: Person, admin: Person, learner: Person) -> tuple[int, int]:
+    """Every kind of audit event about a learner: extra attempt, reset attempt, personal deadline,
+    revoked certificate. Returns (group id, second group id)."""
+    with_policy(app, monkeypatch, "eindtoets", cooldown_minutes=0)
+    group_id = new_group(trainer, "Groep Noord")
+    second = new_group(trainer, "Groep Zuid")
+    add_members(trainer, group_id, learner)
+    add_members(trainer, second, learner)
+    attempt_id = finish_quiz(app, learner, "eindtoets", right=False)
+    assert "ongedaan gemaakt" in text(reset(trainer, group_id, attempt_id, RESET_REASON))
+    grant(trainer, group_id, learner, reason=GRANT_REASON)
+    complete_module(app, learner.client)
+    assign(trainer, group_id, due(60))  # the group's deadline, replaced for Anna by her own:
+    assign(trainer, group_id, due(30), learner)
+    assign(trainer, second, due(90))  # the other group's deadline applies as it is
+    (certificate,) = fetch(app, sa.select(Certificate).where(Certificate.user_id == learner.id))
+    assert post(admin.client, f"/beheer/certificaten/{certificate.id}", {"reason": REVOKE_REASON}).status_code == 302
+    return group_id, second
+
+
+def test_the_export_holds_the_audit_events_about_the_learner_and_the_deadlines_that_apply(app, person, monkeypatch):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    admin = person(Role.ADMIN, "Bea Beheer")
+    learner = person(Role.LEARNER, "Anna Cursist", email="anna@example.org")
+    audited_history(app, monkeypatch, trainer, admin, learner)
+
+    raw = text(learner.client.get("/account/gegevens.json"))
+    data = json.loads(raw)
+    events = {e["action"]: e for e in data["audit_events_about_you"]}
+    assert set(events) == {"attempt.grant_extra", "attempt.reset", "assignment.set", "certificate.revoke"}
+    assert events["attempt.grant_extra"]["details"]["reason"] == GRANT_REASON
+    assert events["attempt.grant_extra"]["by"] == "trainer"
+    assert events["attempt.reset"]["details"]["reason"] == RESET_REASON
+    assert events["attempt.reset"]["details"]["percent"] is not None
+    assert events["certificate.revoke"]["details"]["reason"] == REVOKE_REASON
+    assert events["certificate.revoke"]["by"] == "admin"
+    # Group-wide events (the group's own deadlines) are not about her; the trainer is named by role only.
+    assert len(data["audit_events_about_you"]) == 4
+    for private in ("Tineke Trainer", "Bea Beheer", f'"actor_id": {trainer.id}'):
+        assert private not in raw
+
+    deadlines = sorted((d["group"], d["due_on"], d["personal"], d["applies"]) for d in data["deadlines"])
+    assert deadlines == [
+        ("Groep Noord", due(30), True, True),
+        ("Groep Noord", due(60), False, False),
+        ("Groep Zuid", due(90), False, True),
+    ]
+
+
+def test_erasure_removes_the_learner_from_audit_events_but_keeps_the_actions(app, person, monkeypatch):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    admin = person(Role.ADMIN, "Bea Beheer")
+    learner = person(Role.LEARNER, "Anna Cursist", email="anna@example.org")
+    bystander = person(Role.LEARNER, "Bram Anders")
+    group_id, _ = audited_history(app, monkeypatch, trainer, admin, learner)
+    add_members(trainer, group_id, bystander)
+    grant(trainer, group_id, bystander, reason="Bram had een storing")
+    actions_before = sorted(e.action for e in audit_events(app))
+
+    assert erase_own_account(learner).status_code == 302
+
+    events = audit_events(app)
+    # Every action is still on record, with who did it, plus the erasure itself.
+    assert sorted(e.action for e in events) == sorted([*actions_before, "user.erase"])
+    assert {e.actor_id for e in events if e.action == "attempt.grant_extra"} == {trainer.id}
+    for event in events:
+        assert not (event.subject_type in ("user", "attempt") and event.subject_id == learner.id), event.action
+        assert learner.id not in {event.details.get(key) for key in ("user_id", "learner_id")}, event.action
+        dumped = json.dumps(event.details, ensure_ascii=False)
+        for detail in (GRANT_REASON, RESET_REASON, REVOKE_REASON):
+            assert detail not in dumped
+    about_anna = [e for e in events if e.details == {"subject_erased": True}]
+    assert sorted(e.action for e in about_anna) == [
+        "assignment.set",
+        "attempt.grant_extra",
+        "attempt.reset",
+        "certificate.revoke",
+    ]
+    assert all(e.subject_id is None for e in about_anna if e.subject_type in ("user", "attempt"))
+    # The detached certificate and the group outlive the erasure: those events still point at them.
+    assert {e.subject_type for e in about_anna if e.subject_id is not None} == {"certificate", "group"}
+    # Someone else's events are untouched.
+    (brams,) = [e for e in events if e.subject_id == bystander.id]
+    assert brams.details["reason"] == "Bram had een storing"
+
+
+def sqlite_files(app) -> list[bytes]:
+    with app.app_context():
+        path = db.engine.url.database
+    return [Path(name).read_bytes() for name in (path, path + "-wal") if Path(name).exists()]
+
+
+def test_erasure_leaves_no_copy_of_the_address_in_the_sqlite_files(app, person):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite" or not db.engine.url.database:
+            pytest.skip("reads the SQLite database file and its write-ahead log")
+        # Deleted values are overwritten, on every SQLite build (Debian's has it on by default).
+        assert db.session.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
+    email = "uniek.wisadres@example.org"
+    person(Role.LEARNER, "Bram Anders")  # others on the same database pages stay
+    learner = person(Role.LEARNER, "Ulrike Uniekenaam", email=email)
+    person(Role.LEARNER, "Carla Colleges")
+    finish_quiz(app, learner, "eindtoets", right=False)
+    assert any(email.encode() in data for data in sqlite_files(app))  # the check can see it
+
+    assert erase_own_account(learner).status_code == 302
+
+    for data in sqlite_files(app):
+        assert email.encode() not in data
+        assert b"Ulrike Uniekenaam" not in data

@@ -114,6 +114,35 @@ def test_the_certificate_pdf_holds_name_module_code_and_accreditation(app, clien
     assert f"/verifieren/{cert.verification_code}" in text
 
 
+def get_with_host(app, client, url: str, host: str):
+    """GET `url` as the signed-in `client`, but with a Host header of the sender's choosing."""
+    session_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    other = app.test_client(use_cookies=False)
+    return other.get(url, headers={"Host": host, "Cookie": f"{session_cookie.key}={session_cookie.value}"})
+
+
+def test_the_printed_link_comes_from_public_base_url_never_from_the_host_header(app, client, login_as):
+    login_as(Role.LEARNER)
+    complete_module(app, client)
+    cert = certificates(app)[0]
+    response = get_with_host(app, client, f"/certificaten/{cert.id}/certificaat.pdf", "aanvaller.example")
+    text = pdf_text(response.data)
+    assert f"{app.config['PUBLIC_BASE_URL']}/verifieren/{cert.verification_code}" in text
+    assert "aanvaller" not in text
+
+
+def test_without_public_base_url_no_certificate_pdf_is_made(app, client, login_as, monkeypatch):
+    login_as(Role.LEARNER)
+    complete_module(app, client)
+    cert = certificates(app)[0]
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", None)
+    response = get_with_host(app, client, f"/certificaten/{cert.id}/certificaat.pdf", "aanvaller.example")
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "PUBLIC_BASE_URL" in response.get_data(as_text=True)
+    assert "aanvaller" not in response.get_data(as_text=True)
+
+
 def test_issuing_is_idempotent_under_concurrency(app, client, login_as):
     learner = login_as(Role.LEARNER)
     complete_module(app, client)

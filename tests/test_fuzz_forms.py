@@ -42,7 +42,7 @@ import course
 from course import register_blueprints
 from course.certificates.codes import new_code
 from course.extensions import db
-from course.models import AttemptItem, Certificate, Group, Role, User
+from course.models import AttemptItem, Certificate, Group, Invitation, Role, User
 from course.quizzes import attempts as quiz_attempts
 from course.timeutil import local_date, utcnow
 from course.trainer import groups
@@ -78,6 +78,7 @@ def test_every_post_route_is_fuzzed(app):
 ROUTE_FIELDS: dict[str, list[str]] = {
     "auth.login": ["email", "password", "next"],
     "auth.register": ["display_name", "email", "password", "password_confirm"],
+    "auth.create_confirmed_account": ["token"],
     "auth.logout": [],
     "auth.change_password": ["current_password", "new_password", "new_password_confirm"],
     "auth.profile": ["display_name", "register_name", "register_number", "consent"],
@@ -91,10 +92,13 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "admin.user": ["role", "active"],
     "admin.erase_user": ["confirm"],
     "enrolment.join": ["code"],
+    "enrolment.invitation": ["display_name", "password", "password_confirm"],
+    "enrolment.answer_invitation": ["answer"],
     "trainer.create_group": ["name"],
     "trainer.invite": ["email"],
     "trainer.upload_csv": ["file"],
     "trainer.renew_code": [],
+    "trainer.resend_invitation": [],
     "trainer.assign": ["due_on", "learner_id"],
     "trainer.grant_extra": ["reason", "quiz_id"],
     "trainer.reset_attempt": ["reason"],
@@ -129,6 +133,8 @@ FIELD_NAMES = [
     "new_password_confirm",
     "next",
     "file",
+    "answer",
+    "token",
 ]
 
 
@@ -195,6 +201,12 @@ def world(app, client, create_user, auth, role) -> World:
             completed_on=local_date(now),
         )
         db.session.add(certificate)
+        # Open invitations to another group for the learner and the outsider (mail links need a request).
+        second = groups.create_group(trainer_row, "Fuzzgroep 2")
+        with app.test_request_context():
+            for email in (learner.email, outsider.email):
+                groups.invite(second, email, trainer_row)
+        invitation_ids = list(db.session.scalars(sa.select(Invitation.id).order_by(Invitation.id)))
         db.session.commit()
         ids = {"foreign": foreign.id, "group": group.id, "certificate": certificate.id}
         code = db.session.get(Group, group.id).enrolment_code
@@ -209,6 +221,7 @@ def world(app, client, create_user, auth, role) -> World:
         url_values={
             "attempt_id": [*answers, ids["foreign"]],
             "group_id": [ids["group"]],
+            "invitation_id": invitation_ids,
             "user_id": [learner.id] * 3 + [outsider.id, trainer.id, admin.id],
             "certificate_id": [ids["certificate"]],
             "quiz_id": ["kennischeck-inleiding", *quiz_ids],
@@ -240,6 +253,8 @@ def world(app, client, create_user, auth, role) -> World:
             "role": ["learner", "trainer", "admin"],
             "active": ["y", "false", ""],
             "confirm": ["y", "false"],
+            "answer": ["accepteren", "afwijzen", "ja"],
+            "token": ["ONBEKEND", "x" * 43],
             "name": ["Groep B", " " * 3],
             "current_password": [PASSWORD],
             "new_password": [PASSWORD + "!"],

@@ -21,3 +21,41 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_open_invitations_stay_open_after_the_outbox_migration(tmp_path):
+    """Revision 7b2f0d0b0007: invitations made before it become pending invitations without a link."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestConfig
+    from course import create_app
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/old.db")
+    with app.app_context():
+        upgrade(revision="5b0e6c1f2a9d")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, display_name, password_hash, role, active, session_token, "
+                    "must_change_password, created_at) VALUES (1, 't@example.org', 'T', 'x', 'trainer', 1, 's', 0, "
+                    "'2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO groups (id, name, trainer_id, created_at) VALUES (1, 'G', 1, '2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO invitations (group_id, email, invited_at) "
+                    "VALUES (1, 'nieuw@example.org', '2026-11-02 10:00:00')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT email, status, token_hash FROM invitations")).one()
+        assert tuple(row) == ("nieuw@example.org", "pending", None)
+        downgrade(revision="5b0e6c1f2a9d")  # and the way back works
+        db.engine.dispose()

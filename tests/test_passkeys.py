@@ -133,12 +133,21 @@ def test_no_one_removes_someone_elses_passkey(app, person):
     passkey_id = add_passkey_row(app, owner.id)
     token = csrf_token(other.client, "/account/tweestapsverificatie")
     response = other.client.post(
-        "/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token}, follow_redirects=True
+        "/account/passkeys/verwijderen",
+        data={"passkey_id": passkey_id, "passkey_password_remove": PASSWORD, "csrf_token": token},
+        follow_redirects=True,
     )
     assert "Die passkey bestaat niet (meer)." in text(response)
     assert passkey_count(app, owner.id) == 1
     token = csrf_token(owner.client, "/account/tweestapsverificatie")
-    owner.client.post("/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token})
+    no_password = owner.client.post(
+        "/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token}
+    )
+    assert no_password.status_code == 400 and passkey_count(app, owner.id) == 1
+    owner.client.post(
+        "/account/passkeys/verwijderen",
+        data={"passkey_id": passkey_id, "passkey_password_remove": PASSWORD, "csrf_token": token},
+    )
     assert passkey_count(app, owner.id) == 0
 
 

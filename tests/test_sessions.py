@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from course.auth import sessions
 from course.extensions import db
 from course.models import LoginSession, Role
-from course.timeutil import as_utc, utcnow
-from tests.conftest import AuthActions, csrf_token
+from course.timeutil import as_utc, duration_nl, utcnow
+from tests.conftest import PASSWORD, AuthActions, csrf_token
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_ANDROID = (
@@ -60,8 +60,9 @@ def test_the_session_list_shows_each_signed_in_browser_and_marks_this_one(app, c
     laptop = browser(app, user, FIREFOX_WINDOWS)
     browser(app, user, CHROME_ANDROID)
     page = laptop.get("/account/sessies").get_data(as_text=True)
-    assert "Firefox op Windows <strong>(deze sessie)</strong>" in page
-    assert "Chrome op Android" in page and "Chrome op Android <strong>" not in page
+    assert "<strong>Firefox op Windows</strong> (deze sessie)" in page
+    assert "<strong>Chrome op Android</strong></p>" in page
+    assert "na 8 uur, of na 2 uur zonder gebruik" in page
     assert "Alle andere sessies beëindigen" in page
 
 
@@ -71,7 +72,15 @@ def test_ending_another_session_signs_that_browser_out_at_once(app, create_user)
     phone = browser(app, user, CHROME_ANDROID)
     (phone_session,) = [s for s in session_rows(app, user.id) if s.device == "Chrome op Android"]
     token = csrf_token(laptop, "/account/sessies")
-    response = laptop.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id})
+    wrong = laptop.post(
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": phone_session.id, "password": "niet mijn wachtwoord"},
+    )
+    assert wrong.status_code == 400 and "Dit wachtwoord klopt niet." in wrong.get_data(as_text=True)
+    assert signed_in(phone), "without the password again nothing ends"
+    response = laptop.post(
+        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert "De sessie is beëindigd" in laptop.get("/account/sessies").get_data(as_text=True)
     assert not signed_in(phone)
@@ -83,7 +92,10 @@ def test_ending_all_other_sessions_keeps_only_this_one(app, create_user):
     laptop = browser(app, user, FIREFOX_WINDOWS)
     others = [browser(app, user, CHROME_ANDROID) for _ in range(3)]
     token = csrf_token(laptop, "/account/sessies")
-    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    refused = laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    assert refused.status_code == 400 and "Vul je wachtwoord in." in refused.get_data(as_text=True)
+    assert all(signed_in(other) for other in others)
+    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token, "password": PASSWORD})
     assert "3 andere sessies beëindigd." in laptop.get("/account/sessies").get_data(as_text=True)
     assert not any(signed_in(other) for other in others)
     assert signed_in(laptop)
@@ -97,7 +109,9 @@ def test_no_one_ends_someone_elses_session(app, create_user):
     (owner_session,) = session_rows(app, owner.id)
     token = csrf_token(intruder_client, "/account/sessies")
     response = intruder_client.post(
-        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": owner_session.id}, follow_redirects=True
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": owner_session.id, "password": PASSWORD},
+        follow_redirects=True,
     )
     assert "Die sessie bestaat niet (meer)." in response.get_data(as_text=True)
     assert signed_in(owner_client)
@@ -110,7 +124,9 @@ def test_a_malformed_session_id_is_refused_and_changes_nothing(app, create_user)
     browser(app, user, CHROME_ANDROID)
     token = csrf_token(client, "/account/sessies")
     for bad in ["", "abc", "-1", "1.0", "²", "9" * 40]:
-        response = client.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad})
+        response = client.post(
+            "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad, "password": PASSWORD}
+        )
         assert response.status_code == 400, bad
     assert len(session_rows(app, user.id)) == 2
 
@@ -199,3 +215,10 @@ def test_the_device_label_is_short_and_keeps_no_full_user_agent():
     assert sessions.device_label("python-requests/2.34") == "python-requests"
     assert sessions.device_label("") == "Onbekend apparaat"
     assert sessions.device_label(None) == "Onbekend apparaat"
+
+
+def test_durations_read_as_dutch_hours_or_minutes():
+    assert duration_nl(7200) == "2 uur"
+    assert duration_nl(3600) == "1 uur"
+    assert duration_nl(45 * 60) == "45 minuten"
+    assert duration_nl(60) == "1 minuut"

@@ -12,7 +12,7 @@ from course.auth.access import role_required
 from course.certificates import codes
 from course.certificates.revocation import AlreadyRevoked, revoke
 from course.extensions import db
-from course.models import AuditEvent, Certificate, Role, User
+from course.models import AuditEvent, Certificate, OutboxMessage, OutboxStatus, Role, User
 from course.timeutil import local_date, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -199,6 +199,7 @@ def erase_user(user_id: int):
         flash(str(exc), "error")
         return redirect(url_for("admin.user", user_id=user_id))
     db.session.commit()
+    privacy.purge_after_erasure()
     flash("Het account en de gegevens ervan zijn verwijderd.", "success")
     return redirect(url_for("admin.users"))
 
@@ -213,4 +214,29 @@ def audit_log():
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template(
         "admin/audit.html", events=db.session.scalars(statement).all(), actions=actions, action=action
+    )
+
+
+OUTBOX_TOPICS = {
+    "registration.confirm": "bevestiging registratie",
+    "registration.existing": "melding: registratie met bestaand adres",
+    "invitation": "uitnodiging voor een groep",
+}
+OUTBOX_STATUSES = {"pending": "in wachtrij", "sending": "wordt verstuurd", "sent": "verstuurd", "failed": "mislukt"}
+
+
+@bp.get("/uitgaande-mail")
+@role_required(Role.ADMIN)
+def outbox():
+    """What the app mailed or is about to mail, so a missing mail can be traced (and a failed one seen)."""
+    counts = dict(
+        db.session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all()
+    )
+    rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).all()
+    return render_template(
+        "admin/outbox.html",
+        rows=rows,
+        counts={status: counts.get(status, 0) for status in OutboxStatus},
+        topics=OUTBOX_TOPICS,
+        statuses=OUTBOX_STATUSES,
     )

@@ -6,7 +6,9 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import generate_password_hash
 
+from course import names
 from course.auth import sessions
 from course.extensions import db
 from course.models import Role, User
@@ -27,9 +29,10 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(email: str, display_name: str, password: str, role: Role = Role.LEARNER) -> User:
+    """Raises EmailInUse, or names.InvalidName for a name that may not be printed (forms check first)."""
     if find_user_by_email(email) is not None:
         raise EmailInUse(email)
-    user = User(email=normalize_email(email), display_name=display_name.strip(), role=role)
+    user = User(email=normalize_email(email), display_name=names.clean(display_name), role=role)
     user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
@@ -46,7 +49,23 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.is_active:
         return None
+    upgrade_hash(user, password)
     return user
+
+
+def upgrade_hash(user: User, password: str) -> None:
+    """After a successful sign-in: re-hash with the configured method when the stored hash used another
+    (older parameters, fewer iterations). Sessions stay: nothing about access changed."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if hash_method(user.password_hash) == hash_method(_dummy_hash()):
+        return
+    user.password_hash = generate_password_hash(password, method=method)
+    log.info("Wachtwoord-hash van account %s bijgewerkt naar %s", user.id, method)
+
+
+def hash_method(password_hash: str) -> str:
+    """The method with its parameters, as werkzeug writes it: 'scrypt:32768:8:1', 'pbkdf2:sha256:1000'."""
+    return password_hash.split("$", 1)[0]
 
 
 def change_password(user: User, new_password: str, keep_session: str | None = None) -> int:
@@ -63,15 +82,14 @@ def _dummy_hash() -> str:
     cache = current_app.extensions.setdefault("hechtwijzer_dummy_hash", {})
     method = current_app.config["PASSWORD_HASH_METHOD"]
     if method not in cache:
-        from werkzeug.security import generate_password_hash
-
+        # Also the reference for upgrade_hash: werkzeug fills in the default parameters ("scrypt").
         cache[method] = generate_password_hash("dummy-password-for-timing", method=method)
     return cache[method]
 
 
 def update_profile(user: User, display_name: str, register_name: str, register_number: str, now) -> None:
     """Name and, with consent, the professional register. No register clears number and consent."""
-    user.display_name = display_name.strip()
+    user.display_name = names.clean(display_name)
     number = register_number.replace(" ", "")
     if register_name and number:
         if (user.register_name, user.register_number) != (register_name, number) or user.register_consent_at is None:

@@ -1,35 +1,54 @@
 from __future__ import annotations
 
-from flask import current_app
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from course import names
+from course.auth import passwords
+
 EMAIL_MESSAGE = "Vul een geldig e-mailadres in."
 
 
-def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(field.data or "") < minimum:
-        raise ValidationError(f"Kies een wachtwoord van minstens {minimum} tekens.")
-    if len(field.data) > 256:
-        raise ValidationError("Een wachtwoord mag hoogstens 256 tekens lang zijn.")
+def _visible_name(_form: FlaskForm, field: StringField) -> None:
+    if message := names.problem(field.data or ""):
+        raise ValidationError(message)
+
+
+def display_name_field() -> StringField:
+    """The name printed on certificates: normalised (NFC, single spaces) before it is checked."""
+    return StringField(
+        "Naam (zoals op je certificaat)",
+        filters=[names.normalise],
+        validators=[
+            DataRequired("Vul je naam in."),
+            Length(max=120, message="Hoogstens 120 tekens."),
+            _visible_name,
+        ],
+    )
+
+
+def _check_new_password(field: PasswordField, *user_inputs: str | None) -> None:
+    """Strength, breached list, not the person's name or address (course/auth/passwords.py)."""
+    if field.data and (message := passwords.problem(field.data, user_inputs)):
+        raise ValidationError(message)
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField(
-        "Naam (zoals op je certificaat)",
-        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
-    )
+    display_name = display_name_field()
     email = EmailField(
         "E-mailadres",
         validators=[DataRequired(EMAIL_MESSAGE), Email(EMAIL_MESSAGE, check_deliverability=False), Length(max=254)],
     )
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Kies een wachtwoord."), _password_strength])
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Kies een wachtwoord.")])
     password_confirm = PasswordField(
         "Herhaal wachtwoord",
         validators=[DataRequired("Herhaal je wachtwoord."), EqualTo("password", "De wachtwoorden zijn niet gelijk.")],
     )
+
+    def validate_password(self, field: PasswordField) -> None:
+        _check_new_password(field, self.display_name.data, self.email.data)
 
 
 class LoginForm(FlaskForm):
@@ -42,9 +61,7 @@ class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         "Huidig wachtwoord", validators=[DataRequired("Vul je huidige wachtwoord in."), Length(max=256)]
     )
-    new_password = PasswordField(
-        "Nieuw wachtwoord", validators=[DataRequired("Kies een nieuw wachtwoord."), _password_strength]
-    )
+    new_password = PasswordField("Nieuw wachtwoord", validators=[DataRequired("Kies een nieuw wachtwoord.")])
     new_password_confirm = PasswordField(
         "Herhaal nieuw wachtwoord",
         validators=[
@@ -52,6 +69,10 @@ class PasswordChangeForm(FlaskForm):
             EqualTo("new_password", "De wachtwoorden zijn niet gelijk."),
         ],
     )
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        user = current_user if current_user.is_authenticated else None
+        _check_new_password(field, user and user.display_name, user and user.email)
 
 
 class LogoutForm(FlaskForm):
@@ -67,10 +88,7 @@ REGISTERS = [
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(
-        "Naam (zoals op je certificaat)",
-        validators=[DataRequired("Vul je naam in."), Length(max=120, message="Hoogstens 120 tekens.")],
-    )
+    display_name = display_name_field()
     # Choice checked below, so the message is Dutch.
     register_name = SelectField("Beroepsregister", choices=REGISTERS, validate_choice=False)
     register_number = StringField("Registratienummer", validators=[Length(max=20, message="Hoogstens 20 tekens.")])
@@ -140,12 +158,15 @@ class TwoFactorConfirmForm(FlaskForm):
     )
 
 
-class EndSessionForm(FlaskForm):
-    session_id = HiddenField(validators=[DataRequired()])
+class EndSessionsForm(FlaskForm):
+    """Ending sessions asks for the password again (a stolen session cannot shut out its owner).
+    The button that was pressed sends `session_id`; "end all others" sends none."""
 
-
-class EndOtherSessionsForm(FlaskForm):
-    """Empty form: ending the other sessions is a POST that carries a CSRF token."""
+    password = PasswordField(
+        "Je wachtwoord, om sessies te beëindigen",
+        validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)],
+    )
+    session_id = StringField(validators=[Length(max=10)])
 
 
 class PasskeyAddForm(FlaskForm):
@@ -162,8 +183,28 @@ class PasskeyAddForm(FlaskForm):
 
 
 class PasskeyRemoveForm(FlaskForm):
-    passkey_id = HiddenField(validators=[DataRequired()])
+    """The pressed button sends `passkey_id`; removing a passkey asks for the password again."""
+
+    passkey_password_remove = PasswordField(
+        "Je wachtwoord, om een passkey te verwijderen",
+        validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)],
+    )
+    passkey_id = StringField(validators=[DataRequired(), Length(max=10)])
 
 
 class PasskeySignInForm(FlaskForm):
     credential = HiddenField()
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    """The button on the page the confirmation link opens; the token travels in the form, not the URL."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class InvitedRegisterForm(FlaskForm):
+    """An account for an invited address: the address comes from the invitation, not from the form."""
+
+    display_name = RegisterForm.display_name
+    password = RegisterForm.password
+    password_confirm = RegisterForm.password_confirm

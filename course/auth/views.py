@@ -3,13 +3,14 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course import privacy
-from course.auth import accounts, passkeys, sessions, throttle, two_factor
+from course.auth import accounts, passkeys, registration, sessions, throttle, two_factor
 from course.auth.access import safe_next_url
 from course.auth.forms import (
+    ConfirmRegistrationForm,
     EraseForm,
     LoginForm,
     LogoutForm,
@@ -22,8 +23,9 @@ from course.auth.forms import (
 from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import Role, User
+from course.ratelimit import allow
 from course.timeutil import utcnow
-from course.trainer import groups
+from course.tokens import TokenExpired, TokenInvalid
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -78,19 +80,57 @@ def register():
         return redirect(url_for("lessons.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(form.email.data, form.display_name.data, form.password.data)
-        except accounts.EmailInUse:
-            form.email.errors.append("Er bestaat al een account met dit e-mailadres. Log in of kies een ander adres.")
-        else:
-            joined = groups.claim_invitations(user)
-            db.session.commit()
-            _start_session(user)
-            flash("Welkom! Je account is aangemaakt.", "success")
-            if joined:
-                flash("Je bent toegevoegd aan de groep(en) waarvoor je trainer je had uitgenodigd.", "info")
-            return redirect(url_for("lessons.index"))
+        config = current_app.config
+        if not allow(
+            "register", request.remote_addr, config["REGISTER_RATE_LIMIT"], config["REGISTER_RATE_WINDOW_SECONDS"]
+        ):
+            log.warning("Registratie geweigerd: te veel registraties vanaf één adres")
+            return render_error(
+                429, "Te veel registraties vanaf dit adres. Wacht een kwartier en probeer het dan opnieuw."
+            )
+        # The same answer, the same work and one mail whether or not the address has an account.
+        registration.request_registration(form.email.data, form.display_name.data, form.password.data, utcnow())
+        db.session.commit()
+        return render_template("auth/register_sent.html", email=accounts.normalize_email(form.email.data))
     return render_template("auth/register.html", form=form)
+
+
+EXPIRED_REGISTRATION = "Deze link is verlopen. Registreer opnieuw; je krijgt dan een nieuwe link."
+INVALID_REGISTRATION = (
+    "Deze link is ongeldig of al gebruikt. Registreer opnieuw, of log in als je account al is aangemaakt."
+)
+
+
+@bp.get("/registreren/bevestigen/<token>")
+def confirm_registration(token: str):
+    """The link from the confirmation mail: a button to confirm (a mail scanner opening the link creates nothing)."""
+    try:
+        registration.pending_for_token(token, utcnow())
+    except TokenExpired:
+        return render_error(410, EXPIRED_REGISTRATION)
+    except TokenInvalid:
+        return render_error(404, INVALID_REGISTRATION)
+    return render_template("auth/confirm_registration.html", form=ConfirmRegistrationForm(token=token))
+
+
+@bp.post("/registreren/bevestigen")
+def create_confirmed_account():
+    form = ConfirmRegistrationForm()
+    if not form.validate_on_submit():
+        return render_error(404, INVALID_REGISTRATION)
+    try:
+        user = registration.confirm(form.token.data, utcnow())
+    except TokenExpired:
+        return render_error(410, EXPIRED_REGISTRATION)
+    except TokenInvalid:
+        return render_error(404, INVALID_REGISTRATION)
+    except accounts.EmailInUse:
+        db.session.commit()  # the link is used up
+        return render_error(400, "Met dit e-mailadres is al een account aangemaakt. Log in met dat account.")
+    db.session.commit()
+    _start_session(user)
+    flash("Welkom! Je e-mailadres is bevestigd en je account is aangemaakt.", "success")
+    return redirect(url_for("lessons.index"))
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
@@ -298,6 +338,7 @@ def erase_account():
     elif form.validate_on_submit():
         privacy.erase_user(user, actor=user)
         db.session.commit()
+        privacy.purge_after_erasure()
         logout_user()
         session.clear()
         flash(

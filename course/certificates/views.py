@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -15,12 +17,17 @@ from course.ratelimit import allow
 from course.timeutil import local_date, utcnow
 
 bp = Blueprint("certificates", __name__)
+log = logging.getLogger(__name__)
 
 
-def verify_url(code: str) -> str:
+def verify_url(code: str) -> str | None:
+    """The link printed on a certificate, from PUBLIC_BASE_URL only; None when it is not configured.
+
+    Never from the request: whoever sends the request chooses its Host header."""
     base = current_app.config.get("PUBLIC_BASE_URL")
-    path = url_for("certificates.verify_code", code=code)
-    return f"{base.rstrip('/')}{path}" if base else url_for("certificates.verify_code", code=code, _external=True)
+    if not base:
+        return None
+    return f"{base.rstrip('/')}{url_for('certificates.verify_code', code=code)}"
 
 
 @bp.get("/certificaten")
@@ -39,7 +46,15 @@ def download(certificate_id: int):
     # Another learner's certificate is "not found": ids reveal nothing. Admins may fetch any.
     if certificate is None or (certificate.user_id != current_user.id and not current_user.has_role(Role.ADMIN)):
         abort(404)
-    pdf = render_certificate(certificate, verify_url(certificate.verification_code))
+    url = verify_url(certificate.verification_code)
+    if url is None:
+        log.error("Certificaat-pdf geweigerd: PUBLIC_BASE_URL is niet ingesteld")
+        return render_error(
+            503,
+            "Certificaten kunnen nu niet worden gedownload: de beheerder moet het openbare adres van "
+            "deze site nog instellen (PUBLIC_BASE_URL). Je certificaat blijft geldig; probeer het later opnieuw.",
+        )
+    pdf = render_certificate(certificate, url)
     return Response(
         pdf,
         mimetype="application/pdf",

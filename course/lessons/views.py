@@ -10,7 +10,8 @@ from course.lessons import progress, rendering
 from course.lessons.forms import MarkReadForm
 from course.quizzes.attempts import all_standings
 from course.timeutil import local_date, utcnow
-from course.trainer.groups import assignments_for
+from course.trainer.forms import AnswerInvitationForm
+from course.trainer.groups import assignments_for, pending_invitations_for
 
 bp = Blueprint("lessons", __name__)
 
@@ -34,6 +35,8 @@ def index():
         certificate=certificate,
         earlier_certificates=earlier,
         assignments=assignments_for(current_user.id, catalog.module.id),
+        invitations=pending_invitations_for(current_user),
+        answer_form=AnswerInvitationForm(),
         today=local_date(now),
     )
 

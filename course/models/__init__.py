@@ -3,11 +3,13 @@
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
-from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation
+from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
 from course.models.login_failure import LoginFailure
 from course.models.login_session import LoginSession, Passkey, RecoveryCode
+from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
+from course.models.registration import PendingRegistration
 from course.models.user import Role, User
 
 __all__ = [
@@ -23,10 +25,14 @@ __all__ = [
     "Group",
     "GroupMember",
     "Invitation",
+    "InvitationStatus",
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "OutboxMessage",
+    "OutboxStatus",
     "Passkey",
+    "PendingRegistration",
     "RateLimitHit",
     "RecoveryCode",
     "Role",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -32,8 +33,19 @@ class GroupMember(db.Model):
     joined_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "uitgenodigd", "accepted": "geaccepteerd", "declined": "afgewezen"}[self.value]
+
+
 class Invitation(db.Model):
-    """An address invited to a group before it has an account; claimed when that address registers."""
+    """An address invited to a group. Whoever holds that address joins only by accepting: through
+    the mailed link (token kept as a hash) or the list of invitations on their dashboard."""
 
     __tablename__ = "invitations"
     __table_args__ = (sa.UniqueConstraint("group_id", "email"),)
@@ -42,6 +54,17 @@ class Invitation(db.Model):
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     invited_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    status: Mapped[InvitationStatus] = mapped_column(
+        sa.Enum(InvitationStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=InvitationStatus.PENDING,
+        server_default=InvitationStatus.PENDING.value,
+    )
+    # The join link: cleared when the invitation is answered, replaced when it is sent again.
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The latest mail for it, so the trainer sees whether it went out.
+    outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", ondelete="SET NULL"))
 
 
 class Assignment(db.Model):

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from course.extensions import db
 from course.models import Certificate, Group, GroupMember, User
+from course.names import is_invisible
 from course.timeutil import local_date, utcnow
 
 HEADER = (
@@ -29,9 +30,23 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
-    """Text a spreadsheet will not run as a formula: a leading = + - @ gets a quote in front."""
+    """Text a spreadsheet will not run as a formula: a leading = + - @ gets a quote in front.
+
+    Invisible characters in front (U+FEFF, zero-width spaces, white space) do not protect: a
+    spreadsheet may drop them on import and then read the formula, so the check looks past them
+    and such a value is written without them."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    visible = _strip_leading_invisible(text)
+    return "'" + visible if visible.startswith(_FORMULA_START) else text
+
+
+def _strip_leading_invisible(text: str) -> str:
+    for index, char in enumerate(text):
+        if not is_invisible(char):
+            return text[index:]
+    return ""
 
 
 def export_rows(group: Group, module_id: str, today: date | None = None) -> list[tuple[str, ...]]:

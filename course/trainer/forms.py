@@ -5,11 +5,24 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from course import names
 from course.timeutil import local_date, utcnow
 
 
 class GroupForm(FlaskForm):
-    name = StringField("Naam van de groep", validators=[DataRequired("Geef de groep een naam."), Length(max=120)])
+    name = StringField(
+        "Naam van de groep",
+        filters=[names.normalise],
+        validators=[
+            DataRequired("Geef de groep een naam."),
+            Length(max=120, message="Geef de groep een naam van hoogstens 120 tekens."),
+        ],
+    )
+
+    def validate_name(self, field: StringField) -> None:
+        # Learners see the group's name: nothing invisible or direction-changing in it either.
+        if message := names.problem(field.data or "", "De naam van de groep"):
+            raise ValidationError(message)
 
 
 class InviteForm(FlaskForm):
@@ -48,3 +61,9 @@ class JoinForm(FlaskForm):
     code = StringField(
         "Groepscode", validators=[DataRequired("Vul de code in die je van je trainer kreeg."), Length(max=20)]
     )
+
+
+class AnswerInvitationForm(FlaskForm):
+    """Accept or decline an invitation: the button pressed names the answer."""
+
+    answer = HiddenField()

@@ -7,16 +7,19 @@ import io
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from course import audit
+from course import audit, outbox
 from course.auth.accounts import normalize_email
 from course.extensions import db
-from course.models import Assignment, Group, GroupMember, Invitation, Role, User
+from course.models import Assignment, Group, GroupMember, Invitation, InvitationStatus, Role, User
+from course.timeutil import as_utc, utcnow
+from course.tokens import TokenExpired, TokenInvalid, new_token, token_hash
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
@@ -70,7 +73,7 @@ def add_member(group: Group, user: User) -> bool:
 @dataclass
 class InviteOutcome:
     email: str
-    result: str  # "toegevoegd", "uitgenodigd", "al lid", "al uitgenodigd", or an error message
+    result: str  # "uitgenodigd", "al lid", or an error message
     ok: bool = True
 
 
@@ -78,25 +81,115 @@ def _clean_email(raw: str) -> str:
     return normalize_email(validate_email(raw.strip(), check_deliverability=False).normalized)
 
 
-def invite(group: Group, raw_email: str) -> InviteOutcome:
-    """An existing learner joins at once; an unknown address is remembered until it registers."""
+def _member_by_email(group: Group, email: str) -> bool:
+    found = db.session.scalar(
+        sa.select(GroupMember.id)
+        .join(User, User.id == GroupMember.user_id)
+        .where(GroupMember.group_id == group.id, User.email == email)
+    )
+    return found is not None
+
+
+def invite(group: Group, raw_email: str, actor: User) -> InviteOutcome:
+    """Invite an address: an invitation and a mail with a join link, the same for every address.
+
+    Nobody joins here: whoever holds the address joins only by accepting. Whether the address has
+    an account, and which role, is neither looked at nor answered (only the group's own members,
+    whom the trainer sees anyway, get "al lid"). Inviting again sends a new link."""
     try:
         email = _clean_email(raw_email)
     except EmailNotValidError:
         return InviteOutcome(raw_email.strip(), "geen geldig e-mailadres", ok=False)
-    user = db.session.scalar(sa.select(User).where(User.email == email))
-    if user is not None:
-        if user.role is not Role.LEARNER:
-            return InviteOutcome(email, "dit account is geen cursist-account", ok=False)
-        return InviteOutcome(email, "toegevoegd" if add_member(group, user) else "al lid")
-    exists = db.session.scalar(
-        sa.select(Invitation.id).where(Invitation.group_id == group.id, Invitation.email == email)
+    if _member_by_email(group, email):
+        return InviteOutcome(email, "al lid")
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.group_id == group.id, Invitation.email == email)
     )
-    if exists is not None:
-        return InviteOutcome(email, "al uitgenodigd")
-    db.session.add(Invitation(group_id=group.id, email=email))
-    db.session.flush()
+    if invitation is None:
+        invitation = Invitation(group_id=group.id, email=email)
+        db.session.add(invitation)
+    send_invitation(invitation, group, actor)
     return InviteOutcome(email, "uitgenodigd")
+
+
+def send_invitation(invitation: Invitation, group: Group, actor: User) -> None:
+    """(Re)open the invitation with a new single-use link and mail it; an older link stops working."""
+    token, hashed = new_token()
+    days = current_app.config["INVITATION_TOKEN_DAYS"]
+    invitation.status = InvitationStatus.PENDING
+    invitation.responded_at = None
+    invitation.token_hash = hashed
+    invitation.token_expires_at = utcnow() + timedelta(days=days)
+    trainer = db.session.get(User, group.trainer_id)
+    message = outbox.enqueue_mail(
+        invitation.email,
+        "invitation",
+        "invitation",
+        group_name=group.name,
+        trainer_name=trainer.display_name if trainer else "Je trainer",
+        link=outbox.public_url("enrolment.invitation_link", token=token),
+        days=days,
+    )
+    invitation.outbox_id = message.id
+    db.session.flush()
+    audit.record(actor.id, "invitation.send", "group", group.id, invitation_id=invitation.id)
+
+
+class NotForThisAccount(Exception):
+    """The invitation is for another address than the signed-in account's."""
+
+
+class StaffCannotJoin(Exception):
+    pass
+
+
+def invitation_for_token(token: str, now: datetime) -> Invitation:
+    """The pending invitation this link opens; raises TokenInvalid (unknown, used, answered) or TokenExpired."""
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == token_hash(token)))
+    if invitation is None or invitation.status is not InvitationStatus.PENDING:
+        raise TokenInvalid
+    if invitation.token_expires_at is None or as_utc(invitation.token_expires_at) < now:
+        raise TokenExpired
+    return invitation
+
+
+def pending_invitations_for(user: User) -> list[tuple[Invitation, Group, User]]:
+    """Open invitations to this account's address, with their group and trainer, for the dashboard."""
+    rows = db.session.execute(
+        sa.select(Invitation, Group, User)
+        .join(Group, Group.id == Invitation.group_id)
+        .join(User, User.id == Group.trainer_id)
+        .where(Invitation.email == user.email, Invitation.status == InvitationStatus.PENDING)
+        .order_by(Invitation.invited_at)
+    )
+    return [tuple(row) for row in rows]
+
+
+def own_pending_invitation(user: User, invitation_id: int) -> Invitation | None:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.email != user.email or invitation.status is not InvitationStatus.PENDING:
+        return None
+    return invitation
+
+
+def answer_invitation(invitation: Invitation, user: User, accept: bool, now: datetime) -> Group:
+    """The invitee's explicit answer; only accepting makes them a member. Audited either way."""
+    if invitation.email != user.email:
+        raise NotForThisAccount
+    if accept and not user.has_role(Role.LEARNER):
+        raise StaffCannotJoin
+    group = db.session.get(Group, invitation.group_id)
+    if accept:
+        add_member(group, user)
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.responded_at = now
+    invitation.token_hash = None
+    invitation.token_expires_at = None
+    db.session.flush()
+    audit.record(
+        user.id, "invitation.accept" if accept else "invitation.decline", "group", group.id, invitation_id=invitation.id
+    )
+    return group
 
 
 class CsvRejected(Exception):
@@ -169,16 +262,6 @@ def join_by_code(user: User, code: str) -> Group | None:
         return None
     add_member(group, user)
     return group
-
-
-def claim_invitations(user: User) -> int:
-    """On registration: join every group that invited this address."""
-    invitations = db.session.scalars(sa.select(Invitation).where(Invitation.email == user.email)).all()
-    for invitation in invitations:
-        group = db.session.get(Group, invitation.group_id)
-        add_member(group, user)
-        db.session.delete(invitation)
-    return len(invitations)
 
 
 def assign(group: Group, module_id: str, due_on: date, actor: User, learner: User | None = None) -> Assignment:

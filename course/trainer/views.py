@@ -8,7 +8,18 @@ from course import search_terms
 from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.extensions import db
-from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Group, GroupMember, Invitation, Role, User
+from course.models import (
+    Attempt,
+    AttemptItem,
+    AttemptMode,
+    AttemptStatus,
+    Group,
+    GroupMember,
+    Invitation,
+    OutboxMessage,
+    Role,
+    User,
+)
 from course.quizzes import attempts as quiz_attempts
 from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
@@ -59,7 +70,7 @@ def index():
 def create_group():
     form = GroupForm()
     if not form.validate_on_submit():
-        flash("Geef de groep een naam (hoogstens 120 tekens).", "error")
+        flash(next(iter(form.name.errors), "Geef de groep een naam (hoogstens 120 tekens)."), "error")
         return redirect(url_for("trainer.index"))
     group = groups.create_group(current_user, form.name.data)
     db.session.commit()
@@ -82,8 +93,11 @@ def group(group_id: int):
     page = max(1, request.args.get("pagina", 1, type=int))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
-    invitations = db.session.scalars(
-        sa.select(Invitation).where(Invitation.group_id == group.id).order_by(Invitation.email)
+    invitations = db.session.execute(
+        sa.select(Invitation, OutboxMessage.status)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_id)
+        .where(Invitation.group_id == group.id)
+        .order_by(Invitation.email)
     ).all()
     return render_template(
         "trainer/group.html",
@@ -136,19 +150,37 @@ def invite(group_id: int):
     if not form.validate_on_submit():
         flash("Vul een e-mailadres in.", "error")
         return redirect(url_for("trainer.group", group_id=group.id))
-    outcome = groups.invite(group, form.email.data)
+    outcome = groups.invite(group, form.email.data, current_user)
     if outcome.ok:
         db.session.commit()
-        message = {
-            "toegevoegd": "De cursist is aan de groep toegevoegd.",
-            "al lid": "Deze cursist zat al in de groep.",
-            "uitgenodigd": "Er is nog geen account met dit adres. Zodra de cursist zich met dit adres registreert, komt hij of zij in de groep. Geef ook de groepscode door.",
-            "al uitgenodigd": "Dit adres was al uitgenodigd.",
-        }[outcome.result]
-        flash(message, "success" if outcome.result in ("toegevoegd", "uitgenodigd") else "info")
+        flash(INVITED if outcome.result == "uitgenodigd" else "Deze cursist zat al in de groep.", "success")
     else:
         db.session.rollback()
         flash(f"Niet uitgenodigd: {outcome.result}.", "error")
+    return redirect(url_for("trainer.group", group_id=group.id))
+
+
+# One answer for every address: whether it has an account, and which, is not the trainer's to learn.
+INVITED = (
+    "De uitnodiging is verstuurd. Wie de uitnodiging accepteert, komt in de groep; tot dan staat het adres "
+    "hieronder als ‘uitgenodigd’."
+)
+
+
+@bp.post("/groepen/<int:group_id>/uitnodigingen/<int:invitation_id>/opnieuw")
+@trainers
+def resend_invitation(group_id: int, invitation_id: int):
+    group = _own_group_or_404(group_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.group_id != group.id:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if groups.invite(group, invitation.email, current_user).result == "al lid":
+        flash("Deze cursist zat al in de groep.", "success")
+    else:
+        db.session.commit()
+        flash(INVITED, "success")
     return redirect(url_for("trainer.group", group_id=group.id))
 
 
@@ -166,17 +198,7 @@ def upload_csv(group_id: int):
         return render_template(
             "trainer/csv_report.html", group=group, message=str(exc), report=exc.report, applied=False
         ), 400
-    report = [groups.invite(group, email) for email in emails]
-    if any(not outcome.ok for outcome in report):
-        # e.g. an address that belongs to a trainer account: all or nothing.
-        db.session.rollback()
-        return render_template(
-            "trainer/csv_report.html",
-            group=group,
-            message="Het bestand bevat fouten; er is niemand toegevoegd of uitgenodigd.",
-            report=report,
-            applied=False,
-        ), 400
+    report = [groups.invite(group, email, current_user) for email in emails]
     db.session.commit()
     return render_template("trainer/csv_report.html", group=group, message=None, report=report, applied=True)
 

@@ -1,7 +1,7 @@
 """server-side login sessions and two-step sign-in (TOTP, recovery codes)
 
 Revision ID: 8c3a0e0c0008
-Revises: 6a1e0c0a0006
+Revises: 7b2f0d0b0007
 Create Date: 2026-12-01 16:30:00
 
 Existing cookies held "<user id>:<users.session_token>"; they stop working (everyone signs in
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8c3a0e0c0008"
-down_revision = "6a1e0c0a0006"
+down_revision = "7b2f0d0b0007"
 branch_labels = None
 depends_on = None
 

@@ -22,7 +22,8 @@ from werkzeug.security import generate_password_hash
 from config import BASE_DIR
 
 PASSWORD = "load-test-password"
-FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # logins stay cheap under load
+FAST_HASH_METHOD = "pbkdf2:sha256:1000"
+FAST_HASH = generate_password_hash(PASSWORD, method=FAST_HASH_METHOD)  # logins stay cheap under load
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -53,6 +54,10 @@ def server_env(url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": "system-test-secret",
         "SESSION_COOKIE_SECURE": "0",
         "HECHTWIJZER_INSTANCE": str(tmp_path / "instance"),
+        # Certificate PDFs need it (the benchmark downloads one); the port does not matter here.
+        "PUBLIC_BASE_URL": "http://hechtwijzer.test",
+        # The seeded hashes' method: otherwise every first sign-in would re-hash with scrypt.
+        "PASSWORD_HASH_METHOD": FAST_HASH_METHOD,
         **extra,
     }
 
@@ -90,12 +95,12 @@ def fresh_database(tmp_path: Path, name: str, learners: int, **extra_env: str) -
     return url, env, seed_learners(url, learners)
 
 
-def wait_until_live(base: str, seconds: float) -> bool:
-    """Poll /livez until it answers 200; False when `seconds` pass first."""
+def wait_until_live(base: str, seconds: float, verify: bool | str = True) -> bool:
+    """Poll /livez until it answers 200; False when `seconds` pass first. `verify`: as in requests."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{base}/livez", timeout=1).status_code == 200:
+            if requests.get(f"{base}/livez", timeout=1, verify=verify).status_code == 200:
                 return True
         except requests.RequestException:
             pass
@@ -108,6 +113,7 @@ class Server:
     base: str
     process: subprocess.Popen
     url: str
+    log: Path  # gunicorn's output, the app's log lines included
 
     def worker_pids(self) -> list[int]:
         out = subprocess.run(
@@ -116,10 +122,26 @@ class Server:
         return [int(p) for p in out.stdout.split()]
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, valid for a day (openssl): (certificate, key).
+    An EC key: every request of a sync worker is a new TLS handshake, and EC signs them fastest."""
+    cert, key = folder / "127.0.0.1.crt", folder / "127.0.0.1.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
+def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30, tls: tuple[Path, Path] | None = None):
+    """gunicorn on a free loopback port; over https with `tls` = (certificate, key)."""
     port = free_port()
     log = open(Path(env["HECHTWIJZER_INSTANCE"]).parent / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+    tls_options = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -131,6 +153,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
             f"127.0.0.1:{port}",
             "--timeout",
             str(timeout),
+            *tls_options,
             "wsgi:app",
         ],
         cwd=BASE_DIR,
@@ -138,11 +161,11 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
-        if not wait_until_live(base, 30):
+        if not wait_until_live(base, 30, verify=str(tls[0]) if tls else True):
             raise RuntimeError("gunicorn did not start; see " + log.name)
-        yield Server(base, process, env["DATABASE_URL"])
+        yield Server(base, process, env["DATABASE_URL"], Path(log.name))
     finally:
         process.send_signal(signal.SIGTERM)
         try:

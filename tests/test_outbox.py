@@ -1,0 +1,236 @@
+"""The outbox: mail written with its cause, delivered by `flask course send-mail` through a real
+SMTP server (aiosmtpd), retried with backoff when the server is down, never sent twice."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
+
+import sqlalchemy as sa
+
+from course import outbox
+from course.extensions import db
+from course.models import OutboxMessage, OutboxStatus
+from course.timeutil import as_utc, utcnow
+from tests.conftest import csrf_token, free_port, mail_via_smtp, outbox_rows
+
+
+def enqueue(app, count: int = 1) -> list[int]:
+    """Mails to r<i>@example.org, written as any cause writes them."""
+    with app.test_request_context():
+        ids = [
+            outbox.enqueue_mail(f"r{i}@example.org", "registration_existing", "test", login_url="http://x/inloggen").id
+            for i in range(count)
+        ]
+        db.session.commit()
+        return ids
+
+
+def send(app, **kwargs) -> outbox.SendReport:
+    with app.app_context():
+        return outbox.send_due(**kwargs)
+
+
+def test_a_mail_is_a_pending_row_until_the_sender_runs(app, smtp_server):
+    enqueue(app)
+    [row] = outbox_rows(app)
+    assert (row.kind, row.status, row.attempts, row.recipient) == ("mail", OutboxStatus.PENDING, 0, "r0@example.org")
+    assert row.subject == "Registratie met je e-mailadres bij Hechtwijzer"
+    assert smtp_server.messages == []
+
+    report = send(app)
+
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 0)
+    [message] = smtp_server.messages
+    assert message["To"] == "r0@example.org"
+    assert message["From"] == "Hechtwijzer <noreply@example.org>"
+    assert message["Subject"] == "Registratie met je e-mailadres bij Hechtwijzer"
+    assert "http://x/inloggen" in message.get_content()
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.SENT and row.sent_at is not None and row.attempts == 1
+    assert row.body_text == ""  # a sent body (which may hold a token) is not kept
+    assert send(app).handled == 0  # nothing twice
+
+
+def test_a_server_that_is_down_loses_nothing_and_the_mail_goes_out_when_it_is_back(app):
+    enqueue(app)
+    port = free_port()  # nothing listens here yet
+    with mail_via_smtp(app, port):
+        report = send(app)
+    assert (report.sent, report.retrying) == (0, 1)
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.PENDING and row.attempts == 1
+    assert row.last_error.startswith("ConnectionRefusedError")
+    assert "@" not in row.last_error
+    assert as_utc(row.next_attempt_at) > utcnow() + timedelta(seconds=50)  # first retry after a minute
+    assert row.body_text  # kept for the retry
+
+    # Not due yet: a second run now does nothing.
+    with mail_via_smtp(app, port):
+        assert send(app).handled == 0
+
+    # The server is back and the retry is due.
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, _server, _session, envelope):
+            received.append(message_from_bytes(envelope.content, policy=default_policy))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with mail_via_smtp(app, port):
+            report = send(app, now=utcnow() + timedelta(minutes=2))
+    finally:
+        controller.stop()
+    assert report.sent == 1
+    assert [m["To"] for m in received] == ["r0@example.org"]
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.SENT and row.attempts == 2
+
+
+def test_retries_back_off_exponentially_and_end_in_failure(app):
+    enqueue(app)
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 4
+    delays = []
+    try:
+        with mail_via_smtp(app, free_port()):
+            moment = utcnow()
+            for _ in range(4):
+                send(app, now=moment)
+                [row] = outbox_rows(app)
+                if row.status is OutboxStatus.PENDING:
+                    delays.append(as_utc(row.next_attempt_at) - moment)
+                    moment = as_utc(row.next_attempt_at)
+    finally:
+        app.config["OUTBOX_MAX_ATTEMPTS"] = 8
+    assert [round(d.total_seconds() / 60) for d in delays] == [1, 2, 4]
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.FAILED and row.attempts == 4 and row.body_text == ""
+
+
+def test_a_row_stuck_in_sending_is_taken_back_after_the_lease(app, smtp_server):
+    [row_id] = enqueue(app)
+    with app.app_context():
+        claimed = outbox.claim_one("mail", utcnow())  # a sender that claims, then dies
+        assert claimed.id == row_id
+        assert outbox.claim_one("mail", utcnow()) is None  # held: nobody else takes it
+    assert send(app).handled == 0
+    later = utcnow() + timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    assert send(app, now=later).sent == 1
+    assert [m["To"] for m in smtp_server.messages] == ["r0@example.org"]
+
+
+def test_two_senders_running_at_once_send_every_mail_exactly_once(app, smtp_server):
+    enqueue(app, 40)
+    start = threading.Barrier(2)
+    reports: list[outbox.SendReport] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with app.app_context():
+                start.wait(timeout=10)
+                reports.append(outbox.send_due())
+                db.session.remove()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sum(r.sent for r in reports) == 40
+    recipients = [m["To"] for m in smtp_server.messages]
+    assert sorted(recipients) == sorted(f"r{i}@example.org" for i in range(40))  # each once
+    with app.app_context():
+        statuses = db.session.scalars(sa.select(OutboxMessage.status).distinct()).all()
+    assert statuses == [OutboxStatus.SENT]
+
+
+def test_the_local_default_writes_each_mail_as_an_eml_file(app, tmp_path):
+    enqueue(app, 2)
+    saved = (
+        {key: app.config[key] for key in ("MAIL_BACKEND", "MAIL_FILE_PATH")} if "MAIL_FILE_PATH" in app.config else None
+    )
+    app.config.update(MAIL_BACKEND="course.mail.eml_files.EmailBackend", MAIL_FILE_PATH=str(tmp_path / "outbox"))
+    from course.extensions import mail
+
+    mail.init_app(app)
+    try:
+        assert send(app).sent == 2
+    finally:
+        app.config.update(saved or {"MAIL_BACKEND": "locmem"})
+        mail.init_app(app)
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 2
+    parsed = sorted(message_from_bytes(f.read_bytes(), policy=default_policy)["To"] for f in files)
+    assert parsed == ["r0@example.org", "r1@example.org"]
+
+
+def test_send_mail_command_delivers_and_reports(app, runner, smtp_server):
+    enqueue(app, 3)
+    result = runner.invoke(args=["course", "send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "Mail: 3 verstuurd, 0 later opnieuw, 0 definitief mislukt." in result.output
+    assert len(smtp_server.messages) == 3
+
+
+def test_a_subject_cannot_carry_extra_headers(app, smtp_server):
+    with app.test_request_context():
+        row = outbox.enqueue_mail(
+            "r@example.org",
+            "invitation",
+            "test",
+            group_name="Groep\r\nBcc: evil@example.org",
+            trainer_name="T",
+            link="l",
+            days=1,
+        )
+        db.session.commit()
+        assert "\n" not in row.subject and "\r" not in row.subject
+    send(app)
+    [message] = smtp_server.messages
+    assert message["Bcc"] is None
+
+
+def test_admins_see_what_was_mailed_and_what_failed(app, person, smtp_server):
+    from course.models import Role
+
+    enqueue(app, 2)
+    send(app)
+    enqueue(app, 1)
+    admin = person(Role.ADMIN, "Anouk Admin")
+    page = admin.client.get("/beheer/uitgaande-mail").get_data(as_text=True)
+    assert "In wachtrij: <strong>1</strong>" in page and "Verstuurd: <strong>2</strong>" in page
+    assert page.count("<td>r0@example.org</td>") == 2  # the sent one and the waiting one
+
+
+def test_a_request_that_causes_mail_does_not_wait_for_a_mail_server_that_is_down(app, client):
+    port = free_port()  # nothing listens: a request that talked to SMTP would fail or hang here
+    with mail_via_smtp(app, port):
+        token = csrf_token(client, "/registreren")
+        response = client.post(
+            "/registreren",
+            data={
+                "csrf_token": token,
+                "display_name": "Nieuw",
+                "email": "nieuw@example.org",
+                "password": "een lang wachtwoord",
+                "password_confirm": "een lang wachtwoord",
+            },
+        )
+        assert response.status_code == 200 and "Controleer je e-mail" in response.get_data(as_text=True)
+        [row] = outbox_rows(app)
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)  # the request did not try to send
+        assert send(app).retrying == 1
+    [row] = outbox_rows(app)
+    assert row.status is OutboxStatus.PENDING and as_utc(row.next_attempt_at) > utcnow()
+    assert "/registreren/bevestigen/" in row.body_text  # nothing lost
