@@ -244,6 +244,33 @@ def test_the_link_lets_a_new_person_register_with_the_address_and_then_accept(ap
     assert client.get(path).status_code == 404  # single use
 
 
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("kort", "minstens 10 tekens"),
+        ("welkom123456", "datalekken"),
+        ("nieuwecursist2024", "naam of e-mailadres"),
+    ],
+)
+def test_registering_through_the_link_checks_the_password_like_registration(app, person, password, message):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    invite(trainer, new_group(trainer), "nieuwe.cursist@example.org")
+    client = app.test_client()
+    client.get(link_in_mail(app, "nieuwe.cursist@example.org", "/uitnodiging/"))
+    response = client.post(
+        "/uitnodiging",
+        data={
+            "csrf_token": csrf_token(client, "/uitnodiging"),
+            "display_name": "Nieuwe Cursist",
+            "password": password,
+            "password_confirm": password,
+        },
+    )
+    assert message in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.email == "nieuwe.cursist@example.org")) is None
+
+
 def test_the_link_for_an_existing_account_asks_to_log_in_then_shows_the_choice(app, person):
     trainer = person(Role.TRAINER, "Tineke Trainer")
     learner = person(Role.LEARNER, "Anna Cursist")

@@ -208,3 +208,11 @@ class InvitedRegisterForm(FlaskForm):
     display_name = RegisterForm.display_name
     password = RegisterForm.password
     password_confirm = RegisterForm.password_confirm
+
+    def __init__(self, *args, invited_email: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+
+    def validate_password(self, field: PasswordField) -> None:
+        # RegisterForm checks its password in a method, which copying the field does not bring along.
+        _check_new_password(field, self.display_name.data, self.invited_email)

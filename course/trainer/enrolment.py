@@ -102,7 +102,7 @@ def invitation():
         )
     # Not signed in. Whoever holds the link can read the mailbox, so may learn whether it has an account.
     has_account = find_user_by_email(invitation.email) is not None
-    form = InvitedRegisterForm()
+    form = InvitedRegisterForm(invited_email=invitation.email)
     if not has_account and form.validate_on_submit():
         try:
             user = registration.register_invited(invitation.email, form.display_name.data, form.password.data)
