@@ -68,9 +68,12 @@ def create_user(email: str, display_name: str, role: str, password_stdin: bool) 
     except InvalidName as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+    # A printed password passes through other hands: like an admin's temporary password, it works once.
+    user.must_change_password = not password_stdin
     db.session.commit()
     click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")
     if not password_stdin:
+        click.echo("Bij de eerste keer inloggen kiest de gebruiker een eigen wachtwoord.")
         click.echo(f"Wachtwoord: {password}")
 
 

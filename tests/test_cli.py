@@ -39,6 +39,15 @@ def test_create_user_prints_a_generated_password_when_none_is_given(app, runner)
         assert db.session.scalar(sa.select(User)).check_password(password)
 
 
+def test_a_generated_password_must_be_replaced_at_first_sign_in(app, runner):
+    result = runner.invoke(args=["course", "create-user", "--email", "t@example.org", "--name", "Tom Trainer"])
+    password = result.output.split("Wachtwoord: ")[1].split()[0]
+    client = app.test_client()
+    assert AuthActions(client).login("t@example.org", password).status_code == 302
+    response = client.get("/toetsen")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/wachtwoord"
+
+
 def test_create_user_refuses_duplicates_and_short_passwords(app, runner, create_user):
     create_user(email="dubbel@example.org")
     result = runner.invoke(args=["course", "create-user", "--email", "dubbel@example.org", "--name", "B"])
