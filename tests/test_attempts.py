@@ -260,6 +260,7 @@ def test_final_test_hides_answers_until_passed(app, client, learner, monkeypatch
 
 
 def test_a_retake_draws_different_questions_where_the_bank_allows(app, client, learner, monkeypatch):
+    # One seeded draw end to end; tests/test_draws.py checks the rule for every draw.
     with_policy(app, monkeypatch, FINAL, cooldown_minutes=0)
     first = begin(client, FINAL)
     complete(app, client, first, right=False)
@@ -346,6 +347,7 @@ def test_vignette_stages_unfold_and_lock(app, client, learner):
 
 
 def test_a_vignette_retake_draws_other_cases(app, client, learner, monkeypatch):
+    # One seeded draw end to end; tests/test_draws.py checks the rule for every draw.
     with_policy(app, monkeypatch, "casustoets", cooldown_minutes=0)
     first = begin(client, "casustoets")
     complete(app, client, first, right=False)
