@@ -178,7 +178,7 @@ def test_postgres_restart_mid_run_fails_cleanly_and_recovers(tmp_path):
         subprocess.run(
             pg_ctl, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        # The hammer goes on until it has had five answers from the restarted server.
+        # The hammer goes on until five more answers have come in after the restart completed.
         with answered:
             restarted = len(statuses)
             assert answered.wait_for(lambda: len(statuses) >= restarted + 5, timeout=30)
