@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from course.extensions import db
 from course.models import LoginFailure, Passkey, Role
 from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.helpers import signed_out
 
 
 def text(response) -> str:
@@ -34,10 +35,6 @@ def passkey_count(app, user_id: int) -> int:
 def failures(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure))
-
-
-def signed_in(client) -> bool:
-    return client.get("/account/gegevens.json").status_code == 200
 
 
 def password_step(client, email: str) -> None:
@@ -79,7 +76,7 @@ def test_a_forged_or_foreign_passkey_answer_signs_no_one_in(app, client, create_
         response = client.post("/inloggen/passkey", data={"credential": answer, "csrf_token": token})
         assert response.status_code == 400, answer[:40]
         assert "Inloggen met je passkey is niet gelukt." in text(response)
-    assert not signed_in(client)
+    assert signed_out(client)
     assert failures(app) == len(forged)
 
 
@@ -91,7 +88,7 @@ def test_a_passkey_answer_without_a_challenge_from_this_session_is_refused(app, 
     response = client.post(
         "/inloggen/passkey", data={"credential": json.dumps({"id": "Y3JlZC1pZA"}), "csrf_token": token}
     )
-    assert response.status_code == 400 and not signed_in(client)
+    assert response.status_code == 400 and signed_out(client)
 
 
 def test_adding_a_passkey_needs_the_password_and_a_real_answer(app, person):

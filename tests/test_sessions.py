@@ -12,6 +12,7 @@ from course.extensions import db
 from course.models import LoginSession, Role
 from course.timeutil import as_utc, duration_nl, utcnow
 from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.helpers import signed_in, signed_out
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_ANDROID = (
@@ -29,11 +30,6 @@ def browser(app, user, agent: str):
 
 def session_cookie(client) -> str:
     return client.get_cookie("session").value
-
-
-def signed_in(client) -> bool:
-    response = client.get("/account/gegevens.json")
-    return response.status_code == 200 and response.mimetype == "application/json"
 
 
 def session_rows(app, user_id: int) -> list[LoginSession]:
@@ -83,7 +79,7 @@ def test_ending_another_session_signs_that_browser_out_at_once(app, create_user)
     )
     assert response.status_code == 302
     assert "De sessie is beëindigd" in laptop.get("/account/sessies").get_data(as_text=True)
-    assert not signed_in(phone)
+    assert signed_out(phone)
     assert signed_in(laptop)
 
 
@@ -97,7 +93,7 @@ def test_ending_all_other_sessions_keeps_only_this_one(app, create_user):
     assert all(signed_in(other) for other in others)
     laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token, "password": PASSWORD})
     assert "3 andere sessies beëindigd." in laptop.get("/account/sessies").get_data(as_text=True)
-    assert not any(signed_in(other) for other in others)
+    assert all(signed_out(other) for other in others)
     assert signed_in(laptop)
     assert len(session_rows(app, user.id)) == 1
 
@@ -148,7 +144,7 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, create_
     )
     assert response.status_code == 302
     assert signed_in(laptop)
-    assert not signed_in(phone)
+    assert signed_out(phone)
 
 
 def test_deactivating_an_account_ends_its_sessions(app, create_user, person):
@@ -157,7 +153,7 @@ def test_deactivating_an_account_ends_its_sessions(app, create_user, person):
     admin = person(Role.ADMIN)
     token = csrf_token(admin.client, f"/beheer/gebruikers/{learner.id}")
     admin.client.post(f"/beheer/gebruikers/{learner.id}", data={"csrf_token": token, "role": "learner"})
-    assert not signed_in(learner_client)
+    assert signed_out(learner_client)
     assert session_rows(app, learner.id) == []
 
 

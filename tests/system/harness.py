@@ -95,6 +95,32 @@ def fresh_database(tmp_path: Path, name: str, learners: int, **extra_env: str) -
     return url, env, seed_learners(url, learners)
 
 
+class Failpoint:
+    """The handshake of course/failpoints.py: the server holds the first request that reaches `name`
+    and says so with a marker file; the test waits for that marker before it acts."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory
+        self.name = name
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def env(self) -> dict[str, str]:
+        return {"HECHTWIJZER_FAILPOINT": self.name, "HECHTWIJZER_FAILPOINT_DIR": str(self.directory)}
+
+    def wait_until_reached(self, seconds: float = 30) -> int:
+        """Wait for a request to be held at the point; the process id of the worker holding it."""
+        marker = self.directory / f"{self.name}.reached"
+        deadline = time.monotonic() + seconds
+        while not marker.exists():
+            assert time.monotonic() < deadline, f"no request reached the failpoint {self.name} in {seconds} s"
+            time.sleep(0.02)
+        return int(marker.read_text(encoding="ascii"))
+
+    def release(self) -> None:
+        """Let the held request go on."""
+        (self.directory / f"{self.name}.release").touch()
+
+
 def wait_until_live(base: str, seconds: float, verify: bool | str = True) -> bool:
     """Poll /livez until it answers 200; False when `seconds` pass first. `verify`: as in requests."""
     deadline = time.monotonic() + seconds
