@@ -64,9 +64,10 @@ def modules(database_url: str) -> tuple[str, ...]:
     return MODULES + (POSTGRESQL_MODULES if database_url.startswith("postgresql") else ())
 
 
-# Bounds (seconds, links): the crawl of the whole site takes a few seconds; these only stop a runaway.
-MAX_SCAN_TIME = 60
-MAX_ATTACK_TIME = 120
+# Bounds (seconds, links): the crawl of the whole site takes a few seconds and blindsql 1-2 minutes on
+# PostgreSQL; these only stop a runaway, with room for a loaded CI machine (a module stopped fails the scan).
+MAX_SCAN_TIME = 120
+MAX_ATTACK_TIME = 300
 DEPTH = 6
 REQUEST_TIMEOUT = 10
 # Flask-Login ties a session to its User-Agent: the login and wapiti use the same one.
