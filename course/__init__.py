@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask
@@ -61,6 +62,13 @@ def configure_proxy(app: Flask) -> None:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # UTC with an explicit "Z": log lines from several servers line up, whatever their time zone.
+        formatter = logging.Formatter(
+            "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"
+        )
+        formatter.converter = time.gmtime
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(formatter)
 
 
 def load_course_content(app: Flask) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from course import security_log
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,8 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        security_log.event("csrf_geweigerd", reason=error.description)
         return render_error(
             400,
             "Het formulier is verlopen of ongeldig. Er is niets gewijzigd. "
@@ -55,6 +59,9 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.code == 403 or (error.code == 404 and current_user and current_user.is_authenticated):
+            # A 404 for a signed-in person is also what someone else's attempt, group or certificate answers.
+            security_log.event("toegang_geweigerd", logging.INFO, status=error.code)
         response = render_error(error.code)
         if error.code == 405 and error.get_response().headers.get("Allow"):
             return (*response, {"Allow": error.get_response().headers["Allow"]})
@@ -70,7 +77,12 @@ def register(app: Flask) -> None:
         db.session.rollback()
         # Rendering the page must not need the database: show it as to a visitor.
         g._login_user = login_manager.anonymous_user()
-        log.error("Database niet beschikbaar bij %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        log.error(
+            "Database niet beschikbaar bij %s %s: %s",
+            request.method,
+            security_log.safe_path(),
+            type(error.orig).__name__,
+        )
         if request.path.startswith("/healthz"):
             return {"status": "error", "database": "unreachable"}, 503
         return render_error(
@@ -87,5 +99,5 @@ def register(app: Flask) -> None:
         if app.testing:
             raise error
         # Path and method only: no query strings or form data (they may hold personal data).
-        log.exception("Onverwachte fout bij %s %s", request.method, request.path)
+        log.exception("Onverwachte fout bij %s %s", request.method, security_log.safe_path())
         return render_error(500)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
+from course import security_log
 from course.errors import render_error
 
 MALFORMED_INPUT_MESSAGE = (
@@ -51,7 +52,10 @@ def _malformed_input() -> bool:
 
 def register(app: Flask) -> None:
     def reject_malformed_input() -> tuple[str, int] | None:
-        return render_error(400, MALFORMED_INPUT_MESSAGE) if _malformed_input() else None
+        if not _malformed_input():
+            return None
+        security_log.event("invoer_geweigerd", reason="onleesbare of ongeldige tekens")
+        return render_error(400, MALFORMED_INPUT_MESSAGE)
 
     # First of all before_request hooks: before the CSRF check and before any view reads the input.
     app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_input)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from course import security_log
 from course.extensions import db
 from course.models import LoginFailure
 from course.pseudonyms import client_pseudonym, keyed_hash
@@ -38,7 +39,9 @@ def is_throttled(email: str, remote_addr: str | None) -> bool:
 
 
 def record_failure(email: str, remote_addr: str | None) -> None:
+    """Count a wrong password or code (login, second step, re-authentication) and log it without the address."""
     db.session.add(LoginFailure(account_key=account_key(email), client_key=client_key(remote_addr)))
+    security_log.event("authenticatie_mislukt", address=security_log.address_pseudonym(email))
 
 
 def clear_failures(email: str) -> None:
