@@ -33,5 +33,18 @@ for module in "${modules[@]}"; do
   echo "    $(($(date +%s) - start)) s"
 done
 
-echo "==> results (mutants not killed)"
-.venv/bin/mutmut results
+echo "==> mutants per module: total killed survived other (other: no test, timeout, ...)"
+.venv/bin/python - "${modules[@]}" <<'PY'
+import json, sys
+from pathlib import Path
+from mutmut.stats import status_by_exit_code
+for module in sys.argv[1:]:
+    path = module if module.endswith(".py") else module.replace(".", "/") + ".py"
+    codes = json.loads(Path("mutants", path + ".meta").read_text())["exit_code_by_key"]
+    statuses = [status_by_exit_code[code] for code in codes.values()]
+    killed, survived = statuses.count("killed"), statuses.count("survived")
+    print(f"{path:40} {len(statuses):5} {killed:6} {survived:8} {len(statuses) - killed - survived:5}")
+    for name, code in sorted(codes.items()):
+        if status_by_exit_code[code] != "killed":
+            print(f"    {status_by_exit_code[code]:9} {name}")
+PY
