@@ -79,7 +79,7 @@ def _option_shares(question: Question, responses: list[Any]) -> list[OptionShare
                         OptionShare(
                             f"{item.text} → {category.label}",
                             n,
-                            n / total if total else 0,
+                            n / total,  # n > 0, so some response was counted: total > 0
                             item.category == category.id,
                         )
                     )
