@@ -52,8 +52,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
     SQLITE_MAX_PAGE_COUNT = os.environ.get("SQLITE_MAX_PAGE_COUNT")  # fault tests only
-    # Fault tests only: "<name>:<seconds>" pauses at that point (see course/failpoints.py).
+    # Fault tests only (see course/failpoints.py): "<name>" with a FAILPOINT_DIR holds the first request
+    # at that point until the test releases it; "<name>:<seconds>" without one pauses every request there.
     FAILPOINT = os.environ.get("HECHTWIJZER_FAILPOINT", "")
+    FAILPOINT_DIR = os.environ.get("HECHTWIJZER_FAILPOINT_DIR", "")
+    FAILPOINT_HOLD_SECONDS = 60
 
     CONTENT_DIR = Path(os.environ.get("HECHTWIJZER_CONTENT", BASE_DIR / "content"))
     QUIZZES_DIR = Path(os.environ.get("HECHTWIJZER_QUIZZES", BASE_DIR / "quizzes"))

@@ -9,8 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from course import outbox
-from course.auth import accounts, passwords, sessions, two_factor
+from course import outbox, ratelimit
+from course.auth import accounts, passwords, sessions, throttle, two_factor
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
@@ -122,3 +122,15 @@ def send_mail(loop: bool, interval: int) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@course_cli.command("prune")
+def prune() -> None:
+    """Delete what has expired: failed logins, rate-limit counts and sessions (run it from cron or a timer)."""
+    failures = throttle.prune_expired()
+    hits = ratelimit.prune_expired()
+    ended = sessions.prune_expired()
+    db.session.commit()
+    click.echo(
+        f"Opgeruimd: {failures} mislukte inlogpogingen, {hits} tellingen van verzoeklimieten, {ended} verlopen sessies."
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from course.extensions import db
 from course.models import RateLimitHit
@@ -33,3 +34,16 @@ def allow(bucket: str, remote_addr: str | None, limit: int, window_seconds: int)
     )
     db.session.commit()
     return True
+
+
+def longest_window() -> timedelta:
+    """The longest window any bucket counts in: every `*_RATE_WINDOW_SECONDS` setting."""
+    config = current_app.config
+    return timedelta(seconds=max(int(config[key]) for key in config if key.endswith("_RATE_WINDOW_SECONDS")))
+
+
+def prune_expired(now: datetime | None = None) -> int:
+    """Delete hits older than the longest window, of every client (`allow` only drops the caller's)."""
+    since = (now or utcnow()) - longest_window()
+    result = db.session.execute(sa.delete(RateLimitHit).where(RateLimitHit.at < since))
+    return result.rowcount or 0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install everything the tests need and run the whole suite,
 # first on SQLite, then on a throwaway PostgreSQL server started here.
-#   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download)
+#   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download),
+#           wapiti and openssl (security scan, tests/system/test_security_scan.py)
 #   npm:    axe-core (accessibility checks injected into pages)
 #   PyPI:   requirements-dev.txt
 # Extra arguments go to pytest, e.g. scripts/test.sh -k lessons
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql chromium fonts-dejavu-core
+apt_install postgresql chromium fonts-dejavu-core wapiti openssl
 ensure_venv requirements-dev.txt
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
@@ -28,7 +29,13 @@ HECHTWIJZER_INSTANCE="$(mktemp -d)" .venv/bin/flask --app wsgi course check
 
 echo "==> pytest on SQLite"
 unset TEST_DATABASE_URL
-.venv/bin/python -m pytest "$@"
+if [ "$#" -eq 0 ]; then
+  # The whole suite: with branch coverage, failing under [tool.coverage.report] fail_under (pyproject.toml).
+  .venv/bin/python -m pytest --cov --cov-branch --cov-report=term
+else
+  # A selection (scripts/test.sh -k auth) measures too little for the coverage gate.
+  .venv/bin/python -m pytest "$@"
+fi
 
 echo "==> pytest on PostgreSQL"
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"

@@ -7,6 +7,7 @@ same suite on PostgreSQL (scripts/test.sh does both).
 from __future__ import annotations
 
 import os
+import random
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -31,12 +32,29 @@ from course.auth import accounts, two_factor
 from course.extensions import db as _db
 from course.extensions import mail
 from course.models import OutboxMessage, Role, User
+from course.quizzes import attempts as quiz_attempts
 from course.timeutil import utcnow
 
 PASSWORD = "correct horse battery"
 # The authenticator app of every test account with two-step sign-in (admins, by default).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Every draw of questions, cases and option orders in the test process comes from this seed, so no
+# test passes or fails by the luck of a draw. The run's header states it; set HECHTWIJZER_TEST_SEED
+# to replay another run. Properties that must hold for every draw are checked over many seeds
+# (tests/test_draws.py).
+DRAW_SEED = int(os.environ.get("HECHTWIJZER_TEST_SEED", "20210301"))
+
+
+def pytest_report_header() -> str:
+    return f"quiz draws seeded: HECHTWIJZER_TEST_SEED={DRAW_SEED}"
+
+
+@pytest.fixture(autouse=True)
+def _seeded_draws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test draws from its own reproducible sequence (seed and test id), whatever runs before it."""
+    draws = random.Random(f"{DRAW_SEED}:{request.node.nodeid}")
+    monkeypatch.setattr(quiz_attempts, "_rng", lambda: random.Random(draws.getrandbits(64)))
 
 
 def database_url(tmp_dir: str) -> str:

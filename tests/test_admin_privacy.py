@@ -34,9 +34,7 @@ from course.models import (
     User,
 )
 from tests.conftest import PASSWORD, AuthActions, Person, sign_in
-from tests.quiz_helpers import catalog, with_policy
-from tests.test_certificates import complete_module
-from tests.test_trainer import (
+from tests.helpers import (
     add_members,
     assign,
     count,
@@ -47,8 +45,10 @@ from tests.test_trainer import (
     new_group,
     post,
     reset,
+    signed_out,
     text,
 )
+from tests.quiz_helpers import catalog, complete_module, with_policy
 
 
 @pytest.fixture
@@ -73,12 +73,6 @@ def update_user(admin: Person, user_id: int, role: str, active: bool):
 def login_fails(app, email: str, password: str = PASSWORD) -> bool:
     response = AuthActions(app.test_client()).login(email, password)
     return response.status_code == 200 and "E-mailadres of wachtwoord klopt niet." in text(response)
-
-
-def signed_out(person: Person) -> bool:
-    """Their browser is sent to the login page on a page that needs an account."""
-    response = person.client.get("/account/profiel")
-    return response.status_code == 302 and response.headers["Location"].startswith("/inloggen")
 
 
 _USER_ROW = re.compile(r'<th scope="row"><a href="/beheer/gebruikers/(\d+)">([^<]*)</a></th>')
@@ -126,7 +120,7 @@ def test_a_role_change_is_audited_and_applies_at_once(app, admin, person):
     assert "(learner → trainer)" in page  # the account's history on its admin page
 
     # The open session ends; signing in again gives the new role.
-    assert signed_out(learner)
+    assert signed_out(learner.client)
     assert sign_in(app, learner.user).get("/trainer/").status_code == 200
 
     assert "Er was niets gewijzigd." in text(update_user(admin, learner.id, "trainer", active=True))
@@ -143,7 +137,7 @@ def test_deactivation_ends_the_session_at_once_and_blocks_login(app, admin, pers
     assert "Opgeslagen: status gewijzigd." in page
     assert get(app, User, learner.id).active is False
     assert [e.subject_id for e in audit_events(app, "user.deactivate")] == [learner.id]
-    assert signed_out(learner)
+    assert signed_out(learner.client)
     assert login_fails(app, learner.email)
     assert "Gedeactiveerd" in text(admin.client.get("/beheer/gebruikers"))
 
@@ -372,7 +366,7 @@ def test_a_learner_erases_their_account(app, person):
     # That an account was erased stays on record; which account does not.
     (event,) = audit_events(app, "user.erase")
     assert event.subject_type == "user" and event.subject_id is None and event.actor_id is None
-    assert signed_out(learner)
+    assert signed_out(learner.client)
     assert login_fails(app, "anna@example.org")
 
     # Everyone else keeps their data, and the group keeps its own deadline.
@@ -416,7 +410,7 @@ def test_an_admin_erases_a_learner(app, admin, person):
     assert fetch(app, sa.select(Certificate.user_id)) == [None]
     (event,) = audit_events(app, "user.erase")
     assert event.actor_id == admin.id and event.subject_id is None
-    assert signed_out(learner)
+    assert signed_out(learner.client)
 
 
 # --- coverage: no table that refers to users escapes export and erasure -------------------------------------------

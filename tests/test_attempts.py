@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from course.extensions import db
 from course.models import Attempt, AttemptMode, Role
 from course.timeutil import utcnow
 from tests.conftest import csrf_token
+from tests.helpers import statements_during
 from tests.quiz_helpers import (
     answer_fields,
     attempt_id_from,
@@ -260,6 +260,7 @@ def test_final_test_hides_answers_until_passed(app, client, learner, monkeypatch
 
 
 def test_a_retake_draws_different_questions_where_the_bank_allows(app, client, learner, monkeypatch):
+    # One seeded draw end to end; tests/test_draws.py checks the rule for every draw.
     with_policy(app, monkeypatch, FINAL, cooldown_minutes=0)
     first = begin(client, FINAL)
     complete(app, client, first, right=False)
@@ -346,6 +347,7 @@ def test_vignette_stages_unfold_and_lock(app, client, learner):
 
 
 def test_a_vignette_retake_draws_other_cases(app, client, learner, monkeypatch):
+    # One seeded draw end to end; tests/test_draws.py checks the rule for every draw.
     with_policy(app, monkeypatch, "casustoets", cooldown_minutes=0)
     first = begin(client, "casustoets")
     complete(app, client, first, right=False)
@@ -361,22 +363,6 @@ def test_attempt_history_lists_attempts_with_review_links(app, client, learner):
     html = client.get(f"/toetsen/{FINAL}").get_data(as_text=True)
     assert "Eerdere pogingen" in html
     assert f"/pogingen/{first}/resultaat" in html
-
-
-def statements_during(app, action) -> list[str]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
 
 
 @pytest.mark.parametrize("quiz_id", ["kennischeck-inleiding", FINAL])

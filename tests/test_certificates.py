@@ -18,26 +18,14 @@ from course.extensions import db
 from course.models import AuditEvent, Certificate, CertificateStatus, Role, User
 from course.timeutil import utcnow
 from tests.conftest import csrf_token
-from tests.quiz_helpers import attempt_id_from, catalog, complete, start, with_policy
-
-REQUIRED = ("eindtoets", "casustoets")
-
-
-def read_all_lessons(app, client) -> None:
-    for lesson in catalog(app).lessons:
-        token = csrf_token(client, f"/lessen/{lesson.id}")
-        client.post(f"/lessen/{lesson.id}/gelezen", data={"csrf_token": token})
-
-
-def pass_quiz(app, client, quiz_id: str, right: bool = True):
-    response = start(client, quiz_id)
-    return complete(app, client, attempt_id_from(response), right=right)
-
-
-def complete_module(app, client) -> None:
-    read_all_lessons(app, client)
-    for quiz_id in REQUIRED:
-        pass_quiz(app, client, quiz_id)
+from tests.quiz_helpers import (
+    REQUIRED,
+    catalog,
+    complete_module,
+    pass_quiz,
+    read_all_lessons,
+    with_policy,
+)
 
 
 def certificates(app) -> list[Certificate]:

@@ -101,13 +101,25 @@ def _run(args: list[str], content_dir: Path, tmp_path: Path) -> subprocess.Compl
     return subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_course_check_passes_on_the_shipped_content(content, tmp_path):
-    result = _run([sys.executable, "-m", "flask", "--app", "wsgi", "course", "check"], content, tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_course_check_passes_on_the_shipped_content(app, runner, content, monkeypatch):
+    monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    result = runner.invoke(args=["course", "check"])
+    assert result.exit_code == 0, result.output
     assert "Inhoud in orde: 6 lessen, 15 secties" in result.stdout
 
 
-def test_course_check_fails_naming_file_and_problem(content, tmp_path):
+def test_course_check_fails_naming_file_and_problem(app, runner, content, monkeypatch):
+    """Content edited on a running server: the command reads the files again and names the problem."""
+    monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    replace_in(content / "lessons" / "03-kenmerken-kind.md", "chapter: 3", "chapter: 4")
+    result = runner.invoke(args=["course", "check"])
+    assert result.exit_code == 1
+    assert "03-kenmerken-kind.md: veld 'chapter' moet het getal 3 zijn" in result.stderr
+    assert result.stdout == ""
+
+
+def test_the_check_command_as_operators_run_it_fails_on_broken_content(content, tmp_path):
+    """In a process of its own, as in scripts/test.sh and CI: the app itself refuses the content."""
     replace_in(content / "lessons" / "03-kenmerken-kind.md", "chapter: 3", "chapter: 4")
     result = _run([sys.executable, "-m", "flask", "--app", "wsgi", "course", "check"], content, tmp_path)
     assert result.returncode == 1

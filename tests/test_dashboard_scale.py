@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from course.extensions import db
 from course.models import Role, User
 from course.seeding import seed_group
+from tests.helpers import statements_during
 
 
 def statements_for_page(app, client, url: str) -> tuple[int, str]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    responses = []
+    statements = statements_during(app, lambda: responses.append(client.get(url)))
+    [response] = responses
     assert response.status_code == 200
-    return len(seen), response.get_data(as_text=True)
+    return len(statements), response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from course.extensions import db
 from course.models import LoginFailure, Passkey, Role
 from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.helpers import signed_out
 
 
 def text(response) -> str:
@@ -34,10 +35,6 @@ def passkey_count(app, user_id: int) -> int:
 def failures(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure))
-
-
-def signed_in(client) -> bool:
-    return client.get("/account/gegevens.json").status_code == 200
 
 
 def password_step(client, email: str) -> None:
@@ -79,7 +76,7 @@ def test_a_forged_or_foreign_passkey_answer_signs_no_one_in(app, client, create_
         response = client.post("/inloggen/passkey", data={"credential": answer, "csrf_token": token})
         assert response.status_code == 400, answer[:40]
         assert "Inloggen met je passkey is niet gelukt." in text(response)
-    assert not signed_in(client)
+    assert signed_out(client)
     assert failures(app) == len(forged)
 
 
@@ -91,7 +88,7 @@ def test_a_passkey_answer_without_a_challenge_from_this_session_is_refused(app, 
     response = client.post(
         "/inloggen/passkey", data={"credential": json.dumps({"id": "Y3JlZC1pZA"}), "csrf_token": token}
     )
-    assert response.status_code == 400 and not signed_in(client)
+    assert response.status_code == 400 and signed_out(client)
 
 
 def test_adding_a_passkey_needs_the_password_and_a_real_answer(app, person):
@@ -133,12 +130,21 @@ def test_no_one_removes_someone_elses_passkey(app, person):
     passkey_id = add_passkey_row(app, owner.id)
     token = csrf_token(other.client, "/account/tweestapsverificatie")
     response = other.client.post(
-        "/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token}, follow_redirects=True
+        "/account/passkeys/verwijderen",
+        data={"passkey_id": passkey_id, "passkey_password_remove": PASSWORD, "csrf_token": token},
+        follow_redirects=True,
     )
     assert "Die passkey bestaat niet (meer)." in text(response)
     assert passkey_count(app, owner.id) == 1
     token = csrf_token(owner.client, "/account/tweestapsverificatie")
-    owner.client.post("/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token})
+    no_password = owner.client.post(
+        "/account/passkeys/verwijderen", data={"passkey_id": passkey_id, "csrf_token": token}
+    )
+    assert no_password.status_code == 400 and passkey_count(app, owner.id) == 1
+    owner.client.post(
+        "/account/passkeys/verwijderen",
+        data={"passkey_id": passkey_id, "passkey_password_remove": PASSWORD, "csrf_token": token},
+    )
     assert passkey_count(app, owner.id) == 0
 
 

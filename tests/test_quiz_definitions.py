@@ -160,3 +160,27 @@ def test_completion_rules_must_name_graded_quizzes(tmp_path):
     (tmp_path / "q" / "eindtoets.yaml").unlink()
     with pytest.raises(ContentError, match=r"module\.yaml: completion\.quizzes_passed: 'eindtoets'"):
         load(tmp_path / "q")
+
+
+@pytest.mark.parametrize("correct", [(False, False, False), (True, True, True)], ids=["none right", "all right"])
+def test_a_multiple_response_question_needs_a_right_and_a_wrong_option(tmp_path, correct):
+    """Grading divides by the number of right options, and a question where every option is right
+    cannot tell knowing from ticking everything: both are refused when the bank loads."""
+    question = {
+        "id": "proef-3",
+        "section": "2.2",
+        "pool": "p",
+        "type": "multiple_response",
+        "prompt": "Welke drie?",
+        "options": [
+            {"text": f"Optie {n}", "correct": flag, "explanation": "Uitleg."} for n, flag in enumerate(correct)
+        ],
+    }
+    data = mutated("questions.1", question)
+    write_quiz(tmp_path / "q", data)
+    with pytest.raises(ContentError) as excinfo:
+        load(tmp_path / "q")
+    assert excinfo.value.path.endswith("proef.yaml")
+    assert (
+        excinfo.value.problem == "vraag 'proef-3'.options: minstens één optie moet correct en minstens één onjuist zijn"
+    )

@@ -7,7 +7,7 @@ import pytest
 from course import search_terms
 from course.models import Role
 from tests.conftest import AuthActions, Person
-from tests.test_trainer import add_members, new_group, post, text
+from tests.helpers import add_members, new_group, post, text
 
 NAME = "Zoë van Oosterhout"
 EMAIL = "zoe.oosterhout@voorbeeld.nl"

@@ -11,7 +11,8 @@ from course.auth import sessions
 from course.extensions import db
 from course.models import LoginSession, Role
 from course.timeutil import as_utc, duration_nl, utcnow
-from tests.conftest import AuthActions, csrf_token
+from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.helpers import signed_in, signed_out
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_ANDROID = (
@@ -29,11 +30,6 @@ def browser(app, user, agent: str):
 
 def session_cookie(client) -> str:
     return client.get_cookie("session").value
-
-
-def signed_in(client) -> bool:
-    response = client.get("/account/gegevens.json")
-    return response.status_code == 200 and response.mimetype == "application/json"
 
 
 def session_rows(app, user_id: int) -> list[LoginSession]:
@@ -72,10 +68,18 @@ def test_ending_another_session_signs_that_browser_out_at_once(app, create_user)
     phone = browser(app, user, CHROME_ANDROID)
     (phone_session,) = [s for s in session_rows(app, user.id) if s.device == "Chrome op Android"]
     token = csrf_token(laptop, "/account/sessies")
-    response = laptop.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id})
+    wrong = laptop.post(
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": phone_session.id, "password": "niet mijn wachtwoord"},
+    )
+    assert wrong.status_code == 400 and "Dit wachtwoord klopt niet." in wrong.get_data(as_text=True)
+    assert signed_in(phone), "without the password again nothing ends"
+    response = laptop.post(
+        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_session.id, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert "De sessie is beëindigd" in laptop.get("/account/sessies").get_data(as_text=True)
-    assert not signed_in(phone)
+    assert signed_out(phone)
     assert signed_in(laptop)
 
 
@@ -84,9 +88,12 @@ def test_ending_all_other_sessions_keeps_only_this_one(app, create_user):
     laptop = browser(app, user, FIREFOX_WINDOWS)
     others = [browser(app, user, CHROME_ANDROID) for _ in range(3)]
     token = csrf_token(laptop, "/account/sessies")
-    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    refused = laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token})
+    assert refused.status_code == 400 and "Vul je wachtwoord in." in refused.get_data(as_text=True)
+    assert all(signed_in(other) for other in others)
+    laptop.post("/account/sessies/andere-beeindigen", data={"csrf_token": token, "password": PASSWORD})
     assert "3 andere sessies beëindigd." in laptop.get("/account/sessies").get_data(as_text=True)
-    assert not any(signed_in(other) for other in others)
+    assert all(signed_out(other) for other in others)
     assert signed_in(laptop)
     assert len(session_rows(app, user.id)) == 1
 
@@ -98,7 +105,9 @@ def test_no_one_ends_someone_elses_session(app, create_user):
     (owner_session,) = session_rows(app, owner.id)
     token = csrf_token(intruder_client, "/account/sessies")
     response = intruder_client.post(
-        "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": owner_session.id}, follow_redirects=True
+        "/account/sessies/beeindigen",
+        data={"csrf_token": token, "session_id": owner_session.id, "password": PASSWORD},
+        follow_redirects=True,
     )
     assert "Die sessie bestaat niet (meer)." in response.get_data(as_text=True)
     assert signed_in(owner_client)
@@ -111,7 +120,9 @@ def test_a_malformed_session_id_is_refused_and_changes_nothing(app, create_user)
     browser(app, user, CHROME_ANDROID)
     token = csrf_token(client, "/account/sessies")
     for bad in ["", "abc", "-1", "1.0", "²", "9" * 40]:
-        response = client.post("/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad})
+        response = client.post(
+            "/account/sessies/beeindigen", data={"csrf_token": token, "session_id": bad, "password": PASSWORD}
+        )
         assert response.status_code == 400, bad
     assert len(session_rows(app, user.id)) == 2
 
@@ -133,7 +144,7 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, create_
     )
     assert response.status_code == 302
     assert signed_in(laptop)
-    assert not signed_in(phone)
+    assert signed_out(phone)
 
 
 def test_deactivating_an_account_ends_its_sessions(app, create_user, person):
@@ -142,7 +153,7 @@ def test_deactivating_an_account_ends_its_sessions(app, create_user, person):
     admin = person(Role.ADMIN)
     token = csrf_token(admin.client, f"/beheer/gebruikers/{learner.id}")
     admin.client.post(f"/beheer/gebruikers/{learner.id}", data={"csrf_token": token, "role": "learner"})
-    assert not signed_in(learner_client)
+    assert signed_out(learner_client)
     assert session_rows(app, learner.id) == []
 
 

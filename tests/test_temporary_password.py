@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from course.models import AuditEvent, Role, User
 from tests.conftest import PASSWORD, AuthActions, Person, csrf_token
-from tests.test_trainer import fetch, post, text
+from tests.helpers import fetch, post, text
 
 _SHOWN = re.compile(r"<code>([a-z2-9]{4}(?:-[a-z2-9]{4}){3})</code>")
 

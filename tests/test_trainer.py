@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 from markupsafe import escape
 
 from course.extensions import db
@@ -38,19 +37,36 @@ from course.timeutil import local_date, utcnow
 from course.trainer.exports import HEADER, neutralise
 from course.trainer.groups import CODE_ALPHABET
 from course.trainer.item_analysis import ItemRow, analyse
-from tests.conftest import Person, csrf_token
+from tests.conftest import Person
+from tests.helpers import (
+    add_members,
+    answer,
+    assign,
+    count,
+    due,
+    fetch,
+    finish_quiz,
+    get,
+    invitation_id,
+    invite,
+    new_group,
+    post,
+    reset,
+    run_sql,
+    text,
+)
 from tests.quiz_helpers import (
     answer_fields,
     attempt_id_from,
     catalog,
-    complete,
+    complete_module,
     load_attempt,
     page_state,
+    pass_quiz,
     post_attempt,
     start,
     with_policy,
 )
-from tests.test_certificates import complete_module, pass_quiz
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -58,69 +74,6 @@ from tests.test_certificates import complete_module, pass_quiz
 @pytest.fixture
 def trainer(person) -> Person:
     return person(Role.TRAINER, "Tineke Trainer")
-
-
-def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
-    """POST a form with the session's CSRF token (every page carries it in the logout form)."""
-    token = csrf_token(client, "/")
-    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def fetch(app, statement) -> list:
-    with app.app_context():
-        found = list(db.session.scalars(statement).all())
-        db.session.expunge_all()
-        return found
-
-
-def count(app, model, *criteria) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria))
-
-
-def get(app, model, pk):
-    with app.app_context():
-        found = db.session.get(model, pk)
-        db.session.expunge_all()
-        return found
-
-
-def run_sql(app, statement) -> None:
-    with app.app_context():
-        db.session.execute(statement)
-        db.session.commit()
-
-
-def new_group(trainer: Person, name: str = "Groep Noord") -> int:
-    response = post(trainer.client, "/trainer/groepen", {"name": name})
-    assert response.status_code == 302
-    return int(response.headers["Location"].rstrip("/").split("/")[-1])
-
-
-def invite(trainer: Person, group_id: int, email: str):
-    return post(trainer.client, f"/trainer/groepen/{group_id}/uitnodigen", {"email": email}, follow_redirects=True)
-
-
-def invitation_id(app, group_id: int, email: str) -> int:
-    [found] = fetch(app, sa.select(Invitation.id).where(Invitation.group_id == group_id, Invitation.email == email))
-    return found
-
-
-def answer(learner: Person, invitation: int, choice: str = "accepteren"):
-    return post(learner.client, f"/uitnodigingen/{invitation}", {"answer": choice}, follow_redirects=True)
-
-
-def add_members(trainer: Person, group_id: int, *learners: Person) -> None:
-    """Invite each learner, and each accepts (the only way an invited learner joins)."""
-    for learner in learners:
-        assert "De uitnodiging is verstuurd." in text(invite(trainer, group_id, learner.email))
-        assert "Je bent lid van de groep" in text(
-            answer(learner, invitation_id(trainer.client.application, group_id, learner.email))
-        )
 
 
 def members(app, group_id: int) -> set[int]:
@@ -141,10 +94,6 @@ def upload(trainer: Person, group_id: int, data: bytes, filename: str = "cursist
         {"file": (io.BytesIO(data), filename)},
         content_type="multipart/form-data",
     )
-
-
-def due(days: int) -> str:
-    return (local_date(utcnow()) + timedelta(days=days)).isoformat()
 
 
 _ROW = re.compile(
@@ -172,14 +121,6 @@ def search(trainer: Person, group_id: int, term: str, **params) -> list[tuple[st
 def row_of(trainer: Person, group_id: int, name: str) -> str:
     rows = {n: html for n, _, html in dashboard(trainer, group_id)}
     return rows[str(escape(name))]
-
-
-def finish_quiz(app, learner: Person, quiz_id: str, right: bool = True) -> int:
-    response = start(learner.client, quiz_id)
-    assert response.status_code == 302 and "/pogingen/" in response.headers["Location"]
-    attempt_id = attempt_id_from(response)
-    assert complete(app, learner.client, attempt_id, right=right).status_code == 302
-    return attempt_id
 
 
 def audit_events(app, action: str) -> list[AuditEvent]:
@@ -429,13 +370,6 @@ def test_renewing_the_code_makes_the_old_one_fail(app, trainer, person):
 # --- assignments and deadlines -----------------------------------------------------------------
 
 
-def assign(trainer: Person, group_id: int, due_on: str, learner: Person | None = None):
-    data = {"due_on": due_on}
-    if learner is not None:
-        data["learner_id"] = str(learner.id)
-    return post(trainer.client, f"/trainer/groepen/{group_id}/opdracht", data, follow_redirects=True)
-
-
 def set_due(app, group_id: int, user_id: int | None, days: int) -> None:
     """Move a deadline (into the past, which the form refuses) directly in the database."""
     which = Assignment.user_id.is_(None) if user_id is None else Assignment.user_id == user_id
@@ -641,15 +575,6 @@ def test_an_extra_attempt_needs_a_reason_and_unblocks_the_learner(app, trainer, 
 
 
 # --- resetting attempts ------------------------------------------------------------------------------
-
-
-def reset(trainer: Person, group_id: int, attempt_id: int, reason: str):
-    return post(
-        trainer.client,
-        f"/trainer/groepen/{group_id}/pogingen/{attempt_id}/ongedaan-maken",
-        {"reason": reason},
-        follow_redirects=True,
-    )
 
 
 def test_a_reset_attempt_no_longer_counts(app, trainer, person, monkeypatch):

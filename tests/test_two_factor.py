@@ -14,6 +14,7 @@ from course.extensions import db
 from course.models import AuditEvent, LoginFailure, RecoveryCode, Role, User
 from course.timeutil import utcnow
 from tests.conftest import PASSWORD, TOTP_SECRET, AuthActions, csrf_token
+from tests.helpers import signed_in, signed_out
 
 _SECRET = re.compile(r'<p class="secret-key">.*?<code>([A-Z2-7 ]+)</code>', re.S)
 _RECOVERY = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
@@ -21,11 +22,6 @@ _RECOVERY = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def signed_in(client) -> bool:
-    response = client.get("/account/gegevens.json")
-    return response.status_code == 200 and response.mimetype == "application/json"
 
 
 def enrol(client) -> tuple[str, list[str]]:
@@ -115,7 +111,7 @@ def test_signing_in_takes_the_password_and_then_a_current_code_that_works_only_o
 
     response = password_step(first, learner.email)
     assert response.headers["Location"] == "/inloggen/code"
-    assert not signed_in(first), "the password alone signs no one in"
+    assert signed_out(first), "the password alone signs no one in"
     wrong = code_step(first, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
     assert wrong.status_code == 400 and "Deze code klopt niet, is verlopen of is al gebruikt." in text(wrong)
 
@@ -125,7 +121,7 @@ def test_signing_in_takes_the_password_and_then_a_current_code_that_works_only_o
 
     password_step(second, learner.email)
     replay = code_step(second, code)
-    assert replay.status_code == 400 and not signed_in(second), "a code is accepted once"
+    assert replay.status_code == 400 and signed_out(second), "a code is accepted once"
 
 
 def test_a_recovery_code_signs_in_once(app, person):
@@ -137,7 +133,7 @@ def test_a_recovery_code_signs_in_once(app, person):
     assert signed_in(first)
     password_step(second, learner.email)
     assert code_step(second, codes[3]).status_code == 400
-    assert not signed_in(second)
+    assert signed_out(second)
     with app.app_context():
         assert two_factor.remaining_recovery_codes(db.session.get(User, learner.id)) == 9
     assert "2fa.recovery_code_used" in audit_actions(app, learner.id)
@@ -154,7 +150,7 @@ def test_wrong_codes_are_throttled_like_wrong_passwords(app, person):
         assert code_step(attacker, bad).status_code == 400
     refused = code_step(attacker, next_code(secret))
     assert refused.status_code == 429 and "Te veel mislukte inlogpogingen" in text(refused)
-    assert not signed_in(attacker)
+    assert signed_out(attacker)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == limit
         totp = pyotp.TOTP(secret)
@@ -173,7 +169,7 @@ def test_the_password_step_lapses_after_five_minutes(app, person):
         session["second_step"] = pending
     response = client.post("/inloggen/code", data={"code": next_code(secret), "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/inloggen"
-    assert not signed_in(client)
+    assert signed_out(client)
 
 
 def test_the_code_page_without_a_password_step_sends_you_to_the_login_page(client):
@@ -250,7 +246,7 @@ def test_an_admin_resets_it_for_someone_who_lost_app_and_codes(app, person):
     response = admin.client.post(url, data={"csrf_token": token, "confirm": "y"}, follow_redirects=True)
     assert "Tweestapsverificatie is uitgezet" in text(response)
     assert user_row(app, learner.id).totp_enabled_at is None
-    assert not signed_in(learner.client), "the reset ends the person's sessions"
+    assert signed_out(learner.client), "the reset ends the person's sessions"
     with app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "2fa.reset_by_admin")).one()
     assert (event.actor_id, event.subject_id) == (admin.id, learner.id)

@@ -158,12 +158,15 @@ class TwoFactorConfirmForm(FlaskForm):
     )
 
 
-class EndSessionForm(FlaskForm):
-    session_id = HiddenField(validators=[DataRequired()])
+class EndSessionsForm(FlaskForm):
+    """Ending sessions asks for the password again (a stolen session cannot shut out its owner).
+    The button that was pressed sends `session_id`; "end all others" sends none."""
 
-
-class EndOtherSessionsForm(FlaskForm):
-    """Empty form: ending the other sessions is a POST that carries a CSRF token."""
+    password = PasswordField(
+        "Je wachtwoord, om sessies te beëindigen",
+        validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)],
+    )
+    session_id = StringField(validators=[Length(max=10)])
 
 
 class PasskeyAddForm(FlaskForm):
@@ -180,7 +183,13 @@ class PasskeyAddForm(FlaskForm):
 
 
 class PasskeyRemoveForm(FlaskForm):
-    passkey_id = HiddenField(validators=[DataRequired()])
+    """The pressed button sends `passkey_id`; removing a passkey asks for the password again."""
+
+    passkey_password_remove = PasswordField(
+        "Je wachtwoord, om een passkey te verwijderen",
+        validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)],
+    )
+    passkey_id = StringField(validators=[DataRequired(), Length(max=10)])
 
 
 class PasskeySignInForm(FlaskForm):

@@ -10,8 +10,7 @@ from flask_login import current_user, login_required
 from course import audit
 from course.auth import passkeys, sessions, throttle, two_factor
 from course.auth.forms import (
-    EndOtherSessionsForm,
-    EndSessionForm,
+    EndSessionsForm,
     PasskeyAddForm,
     PasskeyRemoveForm,
     TwoFactorConfirmForm,
@@ -41,7 +40,7 @@ def _pending_secret() -> str:
     return secret
 
 
-def _render_settings(enable_form=None, confirm_form=None, passkey_form=None, status: int = 200):
+def _render_settings(enable_form=None, confirm_form=None, passkey_form=None, passkey_remove_form=None, status=200):
     user = _me()
     context = {"user": user, "may_switch_off": two_factor.may_switch_off(user)}
     if user.two_factor_enabled:
@@ -49,7 +48,7 @@ def _render_settings(enable_form=None, confirm_form=None, passkey_form=None, sta
         context["confirm_form"] = confirm_form or TwoFactorConfirmForm()
         context["passkeys"] = passkeys.of_user(user)
         context["passkey_form"] = passkey_form or PasskeyAddForm()
-        context["passkey_remove_form"] = PasskeyRemoveForm()
+        context["passkey_remove_form"] = passkey_remove_form or PasskeyRemoveForm(formdata=None)
         context["passkey_options"] = passkeys.registration_options(user)
     else:
         secret = _pending_secret()
@@ -158,31 +157,57 @@ def two_factor_disable():
     return redirect(url_for("security.two_factor"))
 
 
+def _render_sessions(form: EndSessionsForm | None = None, status: int = 200):
+    user = _me()
+    return (
+        render_template(
+            "security/sessions.html",
+            sessions=sessions.list_for(user, user.login_token),
+            form=form or EndSessionsForm(formdata=None),
+        ),
+        status,
+    )
+
+
+def _password_confirmed(form, field) -> bool:
+    """The password in `field` is right; a wrong one counts as a failed login (throttle)."""
+    user = _me()
+    if throttle.is_throttled(user.email, request.remote_addr):
+        field.errors.append(_TOO_MANY)
+        return False
+    if user.check_password(field.data):
+        return True
+    field.errors.append("Dit wachtwoord klopt niet.")
+    throttle.record_failure(user.email, request.remote_addr)
+    db.session.commit()
+    return False
+
+
+def _digits(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
 @bp.get("/sessies")
 @login_required
 def session_list():
-    user = _me()
-    return render_template(
-        "security/sessions.html",
-        sessions=sessions.list_for(user, user.login_token),
-        end_form=EndSessionForm(),
-        end_others_form=EndOtherSessionsForm(),
-    )
+    return _render_sessions()
 
 
 @bp.post("/sessies/beeindigen")
 @login_required
 def end_session():
     user = _me()
-    form = EndSessionForm()
-    raw_id = form.session_id.data or ""
-    if not form.validate_on_submit() or not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10):
+    form = EndSessionsForm()
+    session_id = _digits(form.session_id.data)
+    if session_id is None:
         abort(400)
+    if not form.validate_on_submit() or not _password_confirmed(form, form.password):
+        return _render_sessions(form, 400)
     current = next((s for s in sessions.list_for(user, user.login_token) if s.current), None)
-    if current is not None and current.id == int(raw_id):
+    if current is not None and current.id == session_id:
         flash("Dit is de sessie die je nu gebruikt. Log uit om die te beëindigen.", "info")
         return redirect(url_for("security.session_list"))
-    if not sessions.end_one(user, int(raw_id)):
+    if not sessions.end_one(user, session_id):
         db.session.rollback()
         flash("Die sessie bestaat niet (meer).", "info")
         return redirect(url_for("security.session_list"))
@@ -195,8 +220,9 @@ def end_session():
 @login_required
 def end_other_sessions():
     user = _me()
-    if not EndOtherSessionsForm().validate_on_submit():
-        abort(400)
+    form = EndSessionsForm()
+    if not form.validate_on_submit() or not _password_confirmed(form, form.password):
+        return _render_sessions(form, 400)
     ended = sessions.end_all(user, keep_token=user.login_token)
     db.session.commit()
     flash(
@@ -239,10 +265,12 @@ def passkey_add():
 def passkey_remove():
     user = _me()
     form = PasskeyRemoveForm()
-    raw_id = form.passkey_id.data or ""
-    if not form.validate_on_submit() or not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10):
+    passkey_id = _digits(form.passkey_id.data)
+    if passkey_id is None:
         abort(400)
-    if passkeys.remove(user, int(raw_id)):
+    if not form.validate_on_submit() or not _password_confirmed(form, form.passkey_password_remove):
+        return _render_settings(passkey_remove_form=form, status=400)
+    if passkeys.remove(user, passkey_id):
         db.session.commit()
         flash("De passkey is verwijderd.", "success")
     else:

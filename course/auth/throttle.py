@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -45,8 +45,8 @@ def clear_failures(email: str) -> None:
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(email)))
 
 
-def prune_expired() -> int:
-    """Delete failures older than the window; they no longer count for anything."""
-    since = utcnow() - timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
+def prune_expired(now: datetime | None = None) -> int:
+    """Delete failures older than the window; they no longer count for anything (`flask course prune`)."""
+    since = (now or utcnow()) - timedelta(seconds=current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
     result = db.session.execute(sa.delete(LoginFailure).where(LoginFailure.attempted_at < since))
     return result.rowcount or 0

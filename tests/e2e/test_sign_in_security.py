@@ -99,6 +99,7 @@ def test_an_admin_sets_up_the_app_signs_in_with_codes_and_ends_another_session(
     page.set_viewport_size({"width": 320, "height": 800})
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 320, "session list scrolls sideways"
     page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_label("Je wachtwoord, om sessies te beëindigen").fill(PASSWORD)
     sessions.filter(has_not_text="(deze sessie)").get_by_role("button", name=re.compile("^Beëindigen")).click()
     expect(page.locator(".flashes")).to_contain_text("De sessie is beëindigd.")
     expect(sessions).to_have_count(1)
@@ -176,6 +177,7 @@ def test_a_passkey_is_added_and_then_does_the_second_step(on_localhost: Page, ap
     page.goto("/account/tweestapsverificatie")
     expect(page.locator(".passkey-list")).to_contain_text("laatst gebruikt")
 
+    page.get_by_label("Je wachtwoord, om een passkey te verwijderen").fill(PASSWORD)
     page.get_by_role("button", name="Verwijderen (Laptop)").click()
     expect(page.locator(".flashes")).to_contain_text("De passkey is verwijderd.")
     expect(page.get_by_text("Je hebt nog geen passkeys.")).to_be_visible()

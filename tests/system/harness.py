@@ -95,12 +95,38 @@ def fresh_database(tmp_path: Path, name: str, learners: int, **extra_env: str) -
     return url, env, seed_learners(url, learners)
 
 
-def wait_until_live(base: str, seconds: float) -> bool:
-    """Poll /livez until it answers 200; False when `seconds` pass first."""
+class Failpoint:
+    """The handshake of course/failpoints.py: the server holds the first request that reaches `name`
+    and says so with a marker file; the test waits for that marker before it acts."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory
+        self.name = name
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def env(self) -> dict[str, str]:
+        return {"HECHTWIJZER_FAILPOINT": self.name, "HECHTWIJZER_FAILPOINT_DIR": str(self.directory)}
+
+    def wait_until_reached(self, seconds: float = 30) -> int:
+        """Wait for a request to be held at the point; the process id of the worker holding it."""
+        marker = self.directory / f"{self.name}.reached"
+        deadline = time.monotonic() + seconds
+        while not marker.exists():
+            assert time.monotonic() < deadline, f"no request reached the failpoint {self.name} in {seconds} s"
+            time.sleep(0.02)
+        return int(marker.read_text(encoding="ascii"))
+
+    def release(self) -> None:
+        """Let the held request go on."""
+        (self.directory / f"{self.name}.release").touch()
+
+
+def wait_until_live(base: str, seconds: float, verify: bool | str = True) -> bool:
+    """Poll /livez until it answers 200; False when `seconds` pass first. `verify`: as in requests."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{base}/livez", timeout=1).status_code == 200:
+            if requests.get(f"{base}/livez", timeout=1, verify=verify).status_code == 200:
                 return True
         except requests.RequestException:
             pass
@@ -113,6 +139,7 @@ class Server:
     base: str
     process: subprocess.Popen
     url: str
+    log: Path  # gunicorn's output, the app's log lines included
 
     def worker_pids(self) -> list[int]:
         out = subprocess.run(
@@ -121,10 +148,26 @@ class Server:
         return [int(p) for p in out.stdout.split()]
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, valid for a day (openssl): (certificate, key).
+    An EC key: every request of a sync worker is a new TLS handshake, and EC signs them fastest."""
+    cert, key = folder / "127.0.0.1.crt", folder / "127.0.0.1.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
+def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30, tls: tuple[Path, Path] | None = None):
+    """gunicorn on a free loopback port; over https with `tls` = (certificate, key)."""
     port = free_port()
     log = open(Path(env["HECHTWIJZER_INSTANCE"]).parent / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+    tls_options = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -136,6 +179,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
             f"127.0.0.1:{port}",
             "--timeout",
             str(timeout),
+            *tls_options,
             "wsgi:app",
         ],
         cwd=BASE_DIR,
@@ -143,11 +187,11 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
-        if not wait_until_live(base, 30):
+        if not wait_until_live(base, 30, verify=str(tls[0]) if tls else True):
             raise RuntimeError("gunicorn did not start; see " + log.name)
-        yield Server(base, process, env["DATABASE_URL"])
+        yield Server(base, process, env["DATABASE_URL"], Path(log.name))
     finally:
         process.send_signal(signal.SIGTERM)
         try:

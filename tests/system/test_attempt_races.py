@@ -101,7 +101,10 @@ def assert_clear_answers(responses: list[requests.Response], allowed: tuple[str,
 
 
 def test_parallel_starts_open_one_attempt_and_never_pass_the_limit(tmp_path):
-    # Every start that passes the checks waits a moment before it inserts: a wide window for a race.
+    # Every start that passes the checks waits 0.3 s before it inserts: a wide window for a race. The
+    # pause widens the window; it synchronises nothing, and no assertion depends on it. With the
+    # learner's lock the starts queue and the outcome is the same however the threads are scheduled;
+    # without it, twenty starts released together by the Barrier all pass the checks inside the window.
     url, env, emails = fresh_database(
         tmp_path, "hechtwijzer_races", LEARNERS, HECHTWIJZER_FAILPOINT="start-after-checks:0.3"
     )

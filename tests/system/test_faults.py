@@ -8,13 +8,13 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from tests.system.harness import (
+    Failpoint,
     answers_from_page,
     csrf,
     fresh_database,
@@ -47,7 +47,8 @@ def sqlite_path(url: str) -> str:
 
 
 def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
-    url, env, [email] = fresh_database(tmp_path, "hechtwijzer_kill", 1, HECHTWIJZER_FAILPOINT="finish-before-commit:4")
+    point = Failpoint(tmp_path / "failpoints", "finish-before-commit")
+    url, env, [email] = fresh_database(tmp_path, "hechtwijzer_kill", 1, **point.env())
     with gunicorn(env) as server, requests.Session() as session:
         login(session, server.base, email)
         token, _ = csrf(session, f"{server.base}/toetsen/{QUIZ}")
@@ -63,16 +64,19 @@ def test_a_worker_killed_mid_submit_leaves_no_partial_attempt(tmp_path):
 
         thread = threading.Thread(target=submit)
         thread.start()
-        time.sleep(1.5)  # the request is now waiting just before its commit
-        for pid in server.worker_pids():
-            os.kill(pid, signal.SIGKILL)
+        # The worker signals that it holds the submit just before its commit: only then is it killed.
+        worker = point.wait_until_reached()
+        assert worker in server.worker_pids()
+        os.kill(worker, signal.SIGKILL)
         thread.join(timeout=30)
-        assert "error" in outcome or outcome["response"].status_code >= 500 or outcome.get("response") is None
+        assert not thread.is_alive()
+        assert "response" not in outcome, f"the killed worker answered: {outcome.get('response')}"
+        assert isinstance(outcome["error"], requests.ConnectionError), repr(outcome["error"])
 
         [(_attempt_id, status, revision, _items, scored)] = attempt_rows(url)
         assert (status, revision, scored) == ("in_progress", 0, 0), "nothing of the killed submit was saved"
 
-        # gunicorn starts new workers; the learner finishes normally.
+        # gunicorn starts a new worker; the learner finishes normally (the failpoint holds only once).
         assert wait_until_live(server.base, 20), "gunicorn brought no new workers up"
         retry = session.post(f"{page.url}/afronden", data=fields, timeout=30)
         assert retry.status_code == 200 and retry.url.endswith("/resultaat")
@@ -118,10 +122,11 @@ def test_a_full_sqlite_database_gives_a_clear_503_and_no_half_saved_attempt(tmp_
                 statuses += take_quiz(session, server.base, "kennischeck-kenmerken-ouder")
             if 503 in statuses:
                 break
-        full_page = requests.get(f"{server.base}/healthz", timeout=10)
+        # A full database still answers reads: the health check finds it reachable.
+        health = requests.get(f"{server.base}/healthz", timeout=10)
     assert 503 in statuses, "the page limit was never reached"
     assert not [s for s in statuses if s >= 500 and s != 503]
-    assert full_page.status_code in (200, 503)
+    assert (health.status_code, health.json()) == (200, {"status": "ok", "database": "ok"})
     with sqlite3.connect(sqlite_path(url)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     for _id, status, _revision, items, scored in attempt_rows(url):
@@ -156,20 +161,27 @@ def test_postgres_restart_mid_run_fails_cleanly_and_recovers(tmp_path):
         assert session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code == 200
         statuses: list[int] = []
         stop = threading.Event()
+        answered = threading.Condition()
 
         def hammer():
             while not stop.is_set():
                 try:
-                    statuses.append(session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code)
+                    status = session.get(f"{server.base}/lessen/inleiding", timeout=10).status_code
                 except requests.RequestException:
-                    statuses.append(-1)
+                    status = -1
+                with answered:
+                    statuses.append(status)
+                    answered.notify_all()
 
         thread = threading.Thread(target=hammer)
         thread.start()
         subprocess.run(
             pg_ctl, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(1)
+        # The hammer goes on until five more answers have come in after the restart completed.
+        with answered:
+            restarted = len(statuses)
+            assert answered.wait_for(lambda: len(statuses) >= restarted + 5, timeout=30)
         stop.set()
         thread.join()
         assert 500 not in statuses and -1 not in statuses, sorted(set(statuses))

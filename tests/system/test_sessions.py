@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from tests.system.harness import csrf, fresh_database, gunicorn, login
+from tests.system.harness import PASSWORD, csrf, fresh_database, gunicorn, login
 
 pytestmark = pytest.mark.system
 # Each sync worker takes whichever connection it accepts first; this many requests reach both.
@@ -47,7 +47,9 @@ def test_logout_and_ending_a_session_hold_on_every_worker(tmp_path):
             token, page = csrf(laptop, f"{base}/account/sessies")
             (phone_row,) = _SESSION_ROW.findall(page)  # the laptop's own row has a logout button instead
             ended = laptop.post(
-                f"{base}/account/sessies/beeindigen", data={"csrf_token": token, "session_id": phone_row}, timeout=30
+                f"{base}/account/sessies/beeindigen",
+                data={"csrf_token": token, "session_id": phone_row, "password": PASSWORD},
+                timeout=30,
             )
             assert ended.status_code == 200 and "De sessie is beëindigd." in ended.text
             assert set(refused_everywhere(phone, base)) == {302}

@@ -1,0 +1,145 @@
+"""Helpers shared by several test files: forms over HTTP, reading the database, signed-in state,
+counting SQL statements, and the trainer's group actions. (Quiz attempts: tests/quiz_helpers.py.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from course.extensions import db
+from course.models import Invitation
+from course.timeutil import local_date, utcnow
+from tests.conftest import Person, csrf_token
+from tests.quiz_helpers import attempt_id_from, complete, start
+
+# --- HTTP and the database -----------------------------------------------------------------
+
+
+def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
+    """POST a form with the session's CSRF token (every page carries it in the logout form)."""
+    token = csrf_token(client, "/")
+    return client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def fetch(app, statement) -> list:
+    with app.app_context():
+        found = list(db.session.scalars(statement).all())
+        db.session.expunge_all()
+        return found
+
+
+def count(app, model, *criteria) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria))
+
+
+def get(app, model, pk):
+    with app.app_context():
+        found = db.session.get(model, pk)
+        db.session.expunge_all()
+        return found
+
+
+def run_sql(app, statement) -> None:
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+def statements_during(app, action) -> list[str]:
+    """The SQL statements the app sends while `action()` runs."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+# --- signed in or not ----------------------------------------------------------------------
+
+
+def signed_in(client: FlaskClient) -> bool:
+    """The browser's session is open: its data export answers with the JSON."""
+    response = client.get("/account/gegevens.json")
+    return response.status_code == 200 and response.mimetype == "application/json"
+
+
+def signed_out(client: FlaskClient) -> bool:
+    """The browser's session has ended: a page that needs an account sends it to the login page.
+    (Not the same as `not signed_in`: an error page is neither.)"""
+    response = client.get("/account/gegevens.json")
+    return response.status_code == 302 and response.headers["Location"].startswith("/inloggen")
+
+
+# --- a trainer's groups --------------------------------------------------------------------
+
+
+def new_group(trainer: Person, name: str = "Groep Noord") -> int:
+    response = post(trainer.client, "/trainer/groepen", {"name": name})
+    assert response.status_code == 302
+    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def invite(trainer: Person, group_id: int, email: str):
+    return post(trainer.client, f"/trainer/groepen/{group_id}/uitnodigen", {"email": email}, follow_redirects=True)
+
+
+def invitation_id(app, group_id: int, email: str) -> int:
+    [found] = fetch(app, sa.select(Invitation.id).where(Invitation.group_id == group_id, Invitation.email == email))
+    return found
+
+
+def answer(learner: Person, invitation: int, choice: str = "accepteren"):
+    return post(learner.client, f"/uitnodigingen/{invitation}", {"answer": choice}, follow_redirects=True)
+
+
+def add_members(trainer: Person, group_id: int, *learners: Person) -> None:
+    """Invite each learner, and each accepts (the only way an invited learner joins)."""
+    for learner in learners:
+        assert "De uitnodiging is verstuurd." in text(invite(trainer, group_id, learner.email))
+        assert "Je bent lid van de groep" in text(
+            answer(learner, invitation_id(trainer.client.application, group_id, learner.email))
+        )
+
+
+def due(days: int) -> str:
+    return (local_date(utcnow()) + timedelta(days=days)).isoformat()
+
+
+def assign(trainer: Person, group_id: int, due_on: str, learner: Person | None = None):
+    data = {"due_on": due_on}
+    if learner is not None:
+        data["learner_id"] = str(learner.id)
+    return post(trainer.client, f"/trainer/groepen/{group_id}/opdracht", data, follow_redirects=True)
+
+
+def reset(trainer: Person, group_id: int, attempt_id: int, reason: str):
+    return post(
+        trainer.client,
+        f"/trainer/groepen/{group_id}/pogingen/{attempt_id}/ongedaan-maken",
+        {"reason": reason},
+        follow_redirects=True,
+    )
+
+
+def finish_quiz(app, learner: Person, quiz_id: str, right: bool = True) -> int:
+    response = start(learner.client, quiz_id)
+    assert response.status_code == 302 and "/pogingen/" in response.headers["Location"]
+    attempt_id = attempt_id_from(response)
+    assert complete(app, learner.client, attempt_id, right=right).status_code == 302
+    return attempt_id
