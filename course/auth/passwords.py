@@ -70,10 +70,13 @@ _zxcvbn_lock = threading.Lock()
 _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 
-@cache
-def common_passwords() -> frozenset[str]:
+def read_common_passwords() -> frozenset[str]:
     lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+# Read once per process; cached by wrapping, not by decorating, so mutmut mutates the reader.
+common_passwords = cache(read_common_passwords)
 
 
 def _fold(text: str) -> str:

@@ -23,14 +23,8 @@ class Completion:
     complete: bool
     completed_at: datetime | None  # when the last requirement was met
     steps: tuple[Step, ...]
-
-    @property
-    def next_step(self) -> Step | None:
-        return next((step for step in self.steps if not step.done), None)
-
-    @property
-    def done_count(self) -> int:
-        return sum(step.done for step in self.steps)
+    next_step: Step | None  # the first step not done yet
+    done_count: int
 
 
 def evaluate(
@@ -61,4 +55,10 @@ def evaluate(
         if passes:
             moments.append(passes[0])
     complete = all(step.done for step in steps)
-    return Completion(complete=complete, completed_at=max(moments) if complete else None, steps=tuple(steps))
+    return Completion(
+        complete=complete,
+        completed_at=max(moments) if complete else None,
+        steps=tuple(steps),
+        next_step=next((step for step in steps if not step.done), None),
+        done_count=sum(step.done for step in steps),
+    )

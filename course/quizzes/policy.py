@@ -33,10 +33,7 @@ class Standing:
     can_start: bool
     blocked_reason: str | None
     next_start_at: datetime | None
-
-    @property
-    def finished_any(self) -> bool:
-        return self.last_percent is not None
+    finished_any: bool  # at least one attempt was finished
 
 
 def standing(quiz: Quiz, attempts: Sequence[AttemptLike], now: datetime, extra_attempts: int = 0) -> Standing:
@@ -76,6 +73,7 @@ def standing(quiz: Quiz, attempts: Sequence[AttemptLike], now: datetime, extra_a
         can_start=in_progress is not None or reason is None,
         blocked_reason=reason,
         next_start_at=next_at,
+        finished_any=last is not None,
     )
 
 

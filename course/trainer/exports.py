@@ -53,8 +53,8 @@ def export_rows(group: Group, module_id: str, today: date | None = None) -> list
     """One row per learner with a valid (not revoked, not expired) certificate, from its snapshot."""
     today = today or local_date(utcnow())
     members = sa.select(GroupMember.user_id).where(GroupMember.group_id == group.id).scalar_subquery()
-    certificates = db.session.execute(
-        sa.select(Certificate, User.display_name)
+    certificates = db.session.scalars(
+        sa.select(Certificate)
         .join(User, User.id == Certificate.user_id)
         .where(
             Certificate.user_id.in_(members),
@@ -65,7 +65,7 @@ def export_rows(group: Group, module_id: str, today: date | None = None) -> list
         .order_by(User.display_name, Certificate.sequence)
     )
     latest: dict[int, Certificate] = {}
-    for certificate, _name in certificates:
+    for certificate in certificates:
         latest[certificate.user_id] = certificate
     return [
         tuple(

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Mutation testing of the domain core with mutmut (configured in pyproject.toml [tool.mutmut]).
+# Not part of CI: a module takes minutes. See docs/testing.md for the latest table.
+#   scripts/mutation.sh                        every module listed in [tool.mutmut] only_mutate
+#   scripts/mutation.sh course/ratelimit.py    one module (a path, or a dotted name: course.ratelimit)
+# mutmut copies the code and tests to mutants/ (git-ignored, rebuilt on every invocation) and runs,
+# per mutant, the fast tests (-m "not e2e and not system") that called the mutated function.
+# Afterwards `.venv/bin/mutmut show <mutant>` prints a mutant's diff.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_venv requirements-dev.txt
+export SESSION_COOKIE_SECURE=0
+unset TEST_DATABASE_URL  # SQLite: the mutants run in parallel, each with its own database
+
+if [ "$#" -eq 0 ]; then
+  mapfile -t modules < <(.venv/bin/python -c '
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["mutmut"]["only_mutate"]))')
+else
+  modules=("$@")
+fi
+
+rm -rf mutants  # no results or copies left over from older code
+for module in "${modules[@]}"; do
+  dotted="${module%.py}"
+  dotted="${dotted//\//.}"
+  echo "==> mutmut: $dotted"
+  start=$(date +%s)
+  # The first module also pays for one traced run of the fast suite (which tests call which function).
+  .venv/bin/mutmut run "$dotted.*" | tail -n 3
+  echo "    $(($(date +%s) - start)) s"
+done
+
+echo "==> mutants per module: total killed survived other (other: no test, timeout, ...)"
+.venv/bin/python - "${modules[@]}" <<'PY'
+import json, sys
+from pathlib import Path
+from mutmut.stats import status_by_exit_code
+for module in sys.argv[1:]:
+    path = module if module.endswith(".py") else module.replace(".", "/") + ".py"
+    codes = json.loads(Path("mutants", path + ".meta").read_text())["exit_code_by_key"]
+    statuses = [status_by_exit_code[code] for code in codes.values()]
+    killed, survived = statuses.count("killed"), statuses.count("survived")
+    print(f"{path:40} {len(statuses):5} {killed:6} {survived:8} {len(statuses) - killed - survived:5}")
+    for name, code in sorted(codes.items()):
+        if status_by_exit_code[code] != "killed":
+            print(f"    {status_by_exit_code[code]:9} {name}")
+PY
