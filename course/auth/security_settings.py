@@ -75,6 +75,12 @@ def _check_password_and_code(form, user: User, *, secret: str | None = None) -> 
     return False
 
 
+def _show_recovery_codes(codes: list[str], new: bool):
+    # Shown in this response only: never flashed into the cookie, never in a URL; no-store.
+    shown = [two_factor.display_recovery_code(c) for c in codes]
+    return render_template("security/recovery_codes.html", codes=shown, new=new), 200, _NO_STORE
+
+
 @bp.get("/tweestapsverificatie", endpoint="two_factor")
 @login_required
 def two_factor_settings():
@@ -100,14 +106,7 @@ def two_factor_enable():
     session.pop("totp_setup", None)
     db.session.commit()
     log.info("Tweestapsverificatie aangezet voor account %s; %s andere sessie(s) beëindigd", user.id, ended)
-    # Shown in this response only: never flashed into the cookie, never in a URL; no-store.
-    return (
-        render_template(
-            "security/recovery_codes.html", codes=[two_factor.display_recovery_code(c) for c in codes], new=True
-        ),
-        200,
-        _NO_STORE,
-    )
+    return _show_recovery_codes(codes, new=True)
 
 
 @bp.post("/tweestapsverificatie/herstelcodes")
@@ -126,13 +125,7 @@ def two_factor_recovery_codes():
     codes = two_factor.new_recovery_codes(user)
     audit.record(user.id, "2fa.recovery_codes_renewed", "user", user.id)
     db.session.commit()
-    return (
-        render_template(
-            "security/recovery_codes.html", codes=[two_factor.display_recovery_code(c) for c in codes], new=False
-        ),
-        200,
-        _NO_STORE,
-    )
+    return _show_recovery_codes(codes, new=False)
 
 
 @bp.post("/tweestapsverificatie/uitzetten")
