@@ -123,6 +123,18 @@ class Config:
     REGISTER_RATE_LIMIT = int(os.environ.get("REGISTER_RATE_LIMIT", "20"))
     REGISTER_RATE_WINDOW_SECONDS = 15 * 60
     REGISTRATION_TOKEN_HOURS = 24
+    # Password reset by mailed link: the link works this long and once. Requests are limited per client
+    # address and per e-mail address (the latter so nobody floods one mailbox from many addresses).
+    PASSWORD_RESET_MINUTES = 60
+    RESET_RATE_LIMIT = int(os.environ.get("RESET_RATE_LIMIT", "10"))
+    RESET_RATE_WINDOW_SECONDS = 15 * 60
+    RESET_ADDRESS_RATE_LIMIT = 3
+    RESET_ADDRESS_RATE_WINDOW_SECONDS = 60 * 60
+    # Address verification links (a new account's own address, or a new address before it takes effect),
+    # and how many such mails one account may ask for per window (resend, change of address).
+    EMAIL_VERIFICATION_HOURS = 48
+    EMAIL_LINK_RATE_LIMIT = 3
+    EMAIL_LINK_RATE_WINDOW_SECONDS = 60 * 60
     INVITATION_TOKEN_DAYS = 14
 
     # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is

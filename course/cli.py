@@ -10,11 +10,12 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from course import outbox, ratelimit
-from course.auth import accounts, passwords, sessions, throttle, two_factor
+from course.auth import accounts, passwords, sessions, throttle, two_factor, verification
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
 from course.names import InvalidName
+from course.timeutil import utcnow
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -70,11 +71,30 @@ def create_user(email: str, display_name: str, role: str, password_stdin: bool) 
         sys.exit(1)
     # A printed password passes through other hands: like an admin's temporary password, it works once.
     user.must_change_password = not password_stdin
+    # Nothing proved the address yet: a verification link goes out with the next `flask course send-mail`.
+    mailed = _send_verification_link(user)
     db.session.commit()
     click.echo(f"Account {user.id} aangemaakt ({Role(role).label}).")
+    if mailed:
+        click.echo("Een link om het e-mailadres te bevestigen staat klaar in de outbox (flask course send-mail).")
+    else:
+        click.echo(
+            "PUBLIC_BASE_URL is niet ingesteld: geen bevestigingslink gemaild. "
+            "De gebruiker vraagt die aan op het overzicht na het inloggen."
+        )
     if not password_stdin:
         click.echo("Bij de eerste keer inloggen kiest de gebruiker een eigen wachtwoord.")
         click.echo(f"Wachtwoord: {password}")
+
+
+def _send_verification_link(user) -> bool:
+    """Queue the verification mail; links need PUBLIC_BASE_URL outside a request (False without it)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return False
+    with current_app.test_request_context("/"):
+        verification.send_link(user, utcnow())
+    return True
 
 
 @course_cli.command("seed-demo")
@@ -85,11 +105,13 @@ def seed_demo() -> None:
         password = passwords.generate()
         user = accounts.find_user_by_email(email)
         if user is None:
-            user = accounts.create_user(email, name, password, role)
+            user = accounts.create_user(email, name, password, role, verified_at=utcnow())
         else:
             accounts.change_password(user, password)
             user.role = role
             user.active = True
+        # Demo addresses (example.org) receive no mail: verified, so the demo learner gets a certificate.
+        verification.mark_verified(user, utcnow())
         click.echo(f"  {role.label:<10} {email:<24} {password}")
     db.session.commit()
 

@@ -24,9 +24,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from course import audit
+from course.auth import verification
 from course.auth.throttle import account_key
 from course.extensions import db
 from course.models import (
+    AccountToken,
     Assignment,
     Attempt,
     AttemptGrant,
@@ -45,6 +47,7 @@ from course.models import (
     RecoveryCode,
     User,
 )
+from course.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 # Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
@@ -67,6 +70,10 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("login_sessions", "user_id"): ("exported (device label, start, last use)", "deleted"),
     ("recovery_codes", "user_id"): ("exported as the number of unused codes (never the codes)", "deleted"),
     ("passkeys", "user_id"): ("exported (name, added, last used; not the key)", "deleted"),
+    ("account_tokens", "user_id"): (
+        "exported as the new address waiting for confirmation, if any (never a token)",
+        "deleted, with mail still waiting for a new address",
+    ),
 }
 
 
@@ -114,7 +121,9 @@ def export_user(user: User) -> dict[str, Any]:
             "register_number",
             "register_consent_at",
             "totp_enabled_at",
+            "email_verified_at",
         ),
+        "pending_email": verification.pending_address(user, utcnow()),
         "two_factor": {
             "enabled": user.two_factor_enabled,
             "unused_recovery_codes": db.session.scalar(
@@ -299,6 +308,10 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
     # Mail to the address: rows already sent hold no body; pending ones would go to a person who left.
     execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient == user.email))
+    # And mail for a new address the person asked for but never confirmed (with their link tokens).
+    pending = sa.select(AccountToken.email).where(AccountToken.user_id == uid).scalar_subquery()
+    execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(pending)))
+    execute(sa.delete(AccountToken).where(AccountToken.user_id == uid))
     execute(sa.delete(PendingRegistration).where(PendingRegistration.email == user.email))
     execute(sa.delete(LoginFailure).where(LoginFailure.account_key == account_key(user.email)))
     execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))

@@ -49,6 +49,8 @@ def seed_group(trainer: User, learners: int, catalog: Catalog, name: str | None 
                 "role": Role.LEARNER,
                 "active": True,
                 "created_at": now - timedelta(days=30),
+                # Demo learners: verified, as their seeded certificates need.
+                "email_verified_at": now - timedelta(days=30),
             }
             for i in range(learners)
         ],

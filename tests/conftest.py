@@ -134,10 +134,18 @@ def create_user(app: Flask) -> Callable[..., User]:
         name: str = "Test Gebruiker",
         active: bool = True,
         two_step: bool | None = None,
+        verified: bool = True,
     ) -> User:
-        """`two_step` None: on for the roles that require it (admins), as a real account must be."""
+        """`two_step` None: on for the roles that require it (admins), as a real account must be.
+        `verified`: the address was proved by a mailed link, as for every self-registered account."""
         with app.app_context():
-            user = accounts.create_user(email or f"user{next(_emails)}@example.org", name, password, role)
+            user = accounts.create_user(
+                email or f"user{next(_emails)}@example.org",
+                name,
+                password,
+                role,
+                verified_at=utcnow() if verified else None,
+            )
             user.active = active
             if two_step or (two_step is None and two_factor.required_for(user)):
                 two_factor.store_secret(user, TOTP_SECRET, utcnow())

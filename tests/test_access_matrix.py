@@ -70,6 +70,19 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("enrolment.invitation", "POST"): everyone(404),
     ("enrolment.answer_invitation", "POST"): signed_in(404),
     ("auth.logout", "POST"): everyone(302),
+    # password reset by mail: signed-in users change their password instead; unknown link tokens are 404
+    ("auth.forgot_password", "GET"): signed_in(302, anonymous=200),
+    ("auth.forgot_password", "POST"): signed_in(302, anonymous=200),
+    ("auth.reset_password_link", "GET"): everyone(404),
+    ("auth.reset_password", "POST"): everyone(404),
+    # address verification links work from any browser; an unknown token is 404
+    ("auth.verify_email_link", "GET"): everyone(404),
+    ("auth.verify_email", "POST"): everyone(404),
+    # test accounts are verified: "already confirmed", back to the dashboard
+    ("auth.resend_verification", "POST"): signed_in(302),
+    # the empty form is refused
+    ("auth.change_email", "GET"): signed_in(200),
+    ("auth.change_email", "POST"): signed_in(400),
     # without a pending password step there is nothing to complete: back to the login page
     ("auth.second_step", "GET"): signed_in(302),
     ("auth.second_step", "POST"): signed_in(302),

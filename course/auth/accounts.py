@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,11 +29,16 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(email: str, display_name: str, password: str, role: Role = Role.LEARNER) -> User:
-    """Raises EmailInUse, or names.InvalidName for a name that may not be printed (forms check first)."""
+def create_user(
+    email: str, display_name: str, password: str, role: Role = Role.LEARNER, verified_at: datetime | None = None
+) -> User:
+    """Raises EmailInUse, or names.InvalidName for a name that may not be printed (forms check first).
+    `verified_at`: when a mailed link already proved the address (registration, invitation)."""
     if find_user_by_email(email) is not None:
         raise EmailInUse(email)
-    user = User(email=normalize_email(email), display_name=names.clean(display_name), role=role)
+    user = User(
+        email=normalize_email(email), display_name=names.clean(display_name), role=role, email_verified_at=verified_at
+    )
     user.set_password(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()

@@ -216,3 +216,44 @@ class InvitedRegisterForm(FlaskForm):
     def validate_password(self, field: PasswordField) -> None:
         # RegisterForm checks its password in a method, which copying the field does not bring along.
         _check_new_password(field, self.display_name.data, self.invited_email)
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mailadres",
+        validators=[DataRequired(EMAIL_MESSAGE), Email(EMAIL_MESSAGE, check_deliverability=False), Length(max=254)],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """The token travels in the form; the password rules need the account, so the view checks them."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+    new_password = PasswordField("Nieuw wachtwoord", validators=[DataRequired("Kies een nieuw wachtwoord.")])
+    new_password_confirm = PasswordField(
+        "Herhaal nieuw wachtwoord",
+        validators=[
+            DataRequired("Herhaal je nieuwe wachtwoord."),
+            EqualTo("new_password", "De wachtwoorden zijn niet gelijk."),
+        ],
+    )
+
+
+class VerifyEmailForm(FlaskForm):
+    """The button on the page a verification link opens (a mail scanner opening the link changes nothing)."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class ResendVerificationForm(FlaskForm):
+    """Empty form: sending a new verification link is a POST that carries a CSRF token."""
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(
+        "Nieuw e-mailadres",
+        validators=[DataRequired(EMAIL_MESSAGE), Email(EMAIL_MESSAGE, check_deliverability=False), Length(max=254)],
+    )
+    password = PasswordField(
+        "Je wachtwoord, ter bevestiging", validators=[DataRequired("Vul je wachtwoord in."), Length(max=256)]
+    )

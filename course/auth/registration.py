@@ -79,13 +79,19 @@ def confirm(token: str, now: datetime) -> User:
     db.session.execute(sa.delete(PendingRegistration).where(PendingRegistration.email == email))
     if find_user_by_email(email) is not None:
         raise EmailInUse(email)
-    user = User(email=email, display_name=pending.display_name, password_hash=pending.password_hash, role=Role.LEARNER)
+    user = User(
+        email=email,
+        display_name=pending.display_name,
+        password_hash=pending.password_hash,
+        role=Role.LEARNER,
+        email_verified_at=now,  # the link that creates the account proved the address
+    )
     db.session.add(user)
     db.session.flush()
     log.info("Account %s aangemaakt na bevestiging van het e-mailadres", user.id)
     return user
 
 
-def register_invited(email: str, display_name: str, password: str) -> User:
+def register_invited(email: str, display_name: str, password: str, now: datetime) -> User:
     """An account for an invited address: the invitation's link already proved the address."""
-    return create_user(email, display_name, password)
+    return create_user(email, display_name, password, verified_at=now)

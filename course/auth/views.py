@@ -6,19 +6,34 @@ import logging
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from course import privacy
-from course.auth import accounts, passkeys, registration, sessions, throttle, two_factor
+from course import privacy, security_log
+from course.auth import (
+    accounts,
+    passkeys,
+    password_reset,
+    passwords,
+    registration,
+    sessions,
+    throttle,
+    two_factor,
+    verification,
+)
 from course.auth.access import safe_next_url
 from course.auth.forms import (
     ConfirmRegistrationForm,
+    EmailChangeForm,
     EraseForm,
+    ForgotPasswordForm,
     LoginForm,
     LogoutForm,
     PasskeySignInForm,
     PasswordChangeForm,
     ProfileForm,
     RegisterForm,
+    ResendVerificationForm,
+    ResetPasswordForm,
     SecondStepForm,
+    VerifyEmailForm,
 )
 from course.errors import render_error
 from course.extensions import db, login_manager
@@ -347,3 +362,218 @@ def erase_account():
         )
         return redirect(url_for("lessons.index"))
     return render_template("auth/my_data.html", form=form), 400
+
+
+# --- password reset by mail ----------------------------------------------------------------------
+
+# A page with a token in its address: not cached, and the address is not passed on to other sites.
+_TOKEN_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+EXPIRED_RESET = "Deze link om een nieuw wachtwoord in te stellen is verlopen: een link werkt een uur."
+INVALID_RESET = (
+    "Deze link om een nieuw wachtwoord in te stellen is ongeldig of al gebruikt. Een link werkt één keer, "
+    "en alleen de nieuwste link die je hebt aangevraagd."
+)
+
+
+def _reset_link_problem(status: int, message: str):
+    page = render_template(
+        "auth/link_problem.html",
+        title="Link verlopen" if status == 410 else "Link werkt niet",
+        message=message,
+        retry_url=url_for("auth.forgot_password"),
+        retry_text="Vraag een nieuwe link aan",
+    )
+    return page, status, _TOKEN_PAGE_HEADERS
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+def forgot_password():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        if not allow("reset", request.remote_addr, config["RESET_RATE_LIMIT"], config["RESET_RATE_WINDOW_SECONDS"]):
+            security_log.event("wachtwoordherstel_geweigerd", reden="te_veel_vanaf_client")
+            return render_error(
+                429, "Te veel aanvragen vanaf dit adres. Wacht een kwartier en probeer het dan opnieuw."
+            )
+        email = accounts.normalize_email(form.email.data)
+        pseudonym = security_log.address_pseudonym(email)
+        if allow(
+            "reset-address", email, config["RESET_ADDRESS_RATE_LIMIT"], config["RESET_ADDRESS_RATE_WINDOW_SECONDS"]
+        ):
+            # The same answer, the same work and one mail whether or not the address has an account.
+            password_reset.request_reset(email, utcnow())
+            db.session.commit()
+            security_log.event("wachtwoordherstel_aangevraagd", level=logging.INFO, address=pseudonym)
+        else:
+            # Counted per address whether or not it has an account: the same answer, no further mail.
+            security_log.event("wachtwoordherstel_geweigerd", reden="te_veel_voor_adres", address=pseudonym)
+        return render_template("auth/forgot_password_sent.html", email=email)
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.get("/wachtwoord-herstellen/<token>")
+def reset_password_link(token: str):
+    """The link from the reset mail: a form for the new password (opening the link changes nothing)."""
+    try:
+        password_reset.account_for_token(token, utcnow())
+    except TokenExpired:
+        return _reset_link_problem(410, EXPIRED_RESET)
+    except TokenInvalid:
+        return _reset_link_problem(404, INVALID_RESET)
+    return render_template("auth/reset_password.html", form=ResetPasswordForm(token=token)), _TOKEN_PAGE_HEADERS
+
+
+@bp.post("/wachtwoord-herstellen")
+def reset_password():
+    form = ResetPasswordForm()
+    valid = form.validate_on_submit()
+    token = form.token.data
+    if form.token.errors or not isinstance(token, str) or not token:
+        return _reset_link_problem(404, INVALID_RESET)
+    now = utcnow()
+    try:
+        user = password_reset.account_for_token(token, now)
+    except TokenExpired:
+        return _reset_link_problem(410, EXPIRED_RESET)
+    except TokenInvalid:
+        return _reset_link_problem(404, INVALID_RESET)
+    # The same rules as everywhere a password is chosen (course/auth/passwords.py).
+    if valid and (message := passwords.problem(form.new_password.data, [user.display_name, user.email])):
+        form.new_password.errors.append(message)
+        valid = False
+    if not valid:
+        return render_template("auth/reset_password.html", form=form), 400, _TOKEN_PAGE_HEADERS
+    password_reset.reset_password(token, form.new_password.data, now)
+    db.session.commit()
+    # Every session ended, this browser's too; nobody is signed in by the link (docs/decisions.md).
+    logout_user()
+    session.clear()
+    flash(
+        "Je nieuwe wachtwoord is ingesteld en je bent overal uitgelogd. Log in met je nieuwe wachtwoord.",
+        "success",
+    )
+    return redirect(url_for("auth.login"))
+
+
+# --- address verification -------------------------------------------------------------------------
+
+EXPIRED_VERIFICATION = "Deze bevestigingslink is verlopen."
+INVALID_VERIFICATION = (
+    "Deze bevestigingslink is ongeldig of al gebruikt. Alleen de nieuwste link die je hebt gekregen werkt."
+)
+
+
+def _verification_problem(status: int, message: str):
+    page = render_template(
+        "auth/link_problem.html",
+        title="Link verlopen" if status == 410 else "Link werkt niet",
+        message=message,
+        retry_url=url_for("lessons.index") if current_user.is_authenticated else url_for("auth.login"),
+        retry_text="Vraag op je overzicht een nieuwe link aan"
+        if current_user.is_authenticated
+        else "Log in en vraag op je overzicht een nieuwe link aan",
+    )
+    return page, status, _TOKEN_PAGE_HEADERS
+
+
+@bp.get("/e-mailadres/bevestigen/<token>")
+def verify_email_link(token: str):
+    """The link from a verification mail: a button to confirm (a mail scanner opening it changes nothing)."""
+    try:
+        verification.link_for_token(token, utcnow())
+    except TokenExpired:
+        return _verification_problem(410, EXPIRED_VERIFICATION)
+    except TokenInvalid:
+        return _verification_problem(404, INVALID_VERIFICATION)
+    return render_template("auth/verify_email.html", form=VerifyEmailForm(token=token)), _TOKEN_PAGE_HEADERS
+
+
+@bp.post("/e-mailadres/bevestigen")
+def verify_email():
+    form = VerifyEmailForm()
+    if not form.validate_on_submit():
+        return _verification_problem(404, INVALID_VERIFICATION)
+    try:
+        user = verification.confirm(form.token.data, utcnow())
+    except TokenExpired:
+        return _verification_problem(410, EXPIRED_VERIFICATION)
+    except TokenInvalid:
+        return _verification_problem(404, INVALID_VERIFICATION)
+    except accounts.EmailInUse:
+        db.session.commit()  # the link is used up
+        return render_error(
+            400, "Dit e-mailadres hoort inmiddels bij een ander account. Het adres van je account is niet gewijzigd."
+        )
+    db.session.commit()
+    if current_user.is_authenticated and current_user.id == user.id:
+        flash("Je e-mailadres is bevestigd.", "success")
+        return redirect(url_for("lessons.index"))
+    return render_template("auth/email_verified.html")
+
+
+def _allow_email_link(user) -> bool:
+    """Mails with a verification link that one account may ask for (counted across workers)."""
+    config = current_app.config
+    return allow(
+        "email-link", f"account:{user.id}", config["EMAIL_LINK_RATE_LIMIT"], config["EMAIL_LINK_RATE_WINDOW_SECONDS"]
+    )
+
+
+_TOO_MANY_LINKS = "Je hebt al een paar links aangevraagd. Wacht een uur en probeer het dan opnieuw."
+
+
+@bp.post("/account/e-mailadres/nieuwe-link")
+@login_required
+def resend_verification():
+    user = current_user._get_current_object()
+    if not ResendVerificationForm().validate_on_submit():
+        abort(400)
+    if user.email_verified:
+        flash("Je e-mailadres is al bevestigd.", "info")
+        return redirect(url_for("lessons.index"))
+    if not _allow_email_link(user):
+        return render_error(429, _TOO_MANY_LINKS)
+    verification.send_link(user, utcnow())
+    db.session.commit()
+    flash(
+        f"We hebben een nieuwe bevestigingslink gestuurd naar {user.email}. "
+        f"De link werkt {current_app.config['EMAIL_VERIFICATION_HOURS']} uur.",
+        "success",
+    )
+    return redirect(url_for("lessons.index"))
+
+
+@bp.route("/account/e-mailadres", methods=["GET", "POST"])
+@login_required
+def change_email():
+    user = current_user._get_current_object()
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        new_email = accounts.normalize_email(form.new_email.data)
+        if throttle.is_throttled(user.email, request.remote_addr):
+            return render_error(429, "Te veel mislukte pogingen. Wacht een kwartier en probeer het dan opnieuw.")
+        if not user.check_password(form.password.data):
+            # A wrong password counts as a failed sign-in (throttle), as for every security change.
+            throttle.record_failure(user.email, request.remote_addr)
+            db.session.commit()
+            form.password.errors.append("Dit wachtwoord klopt niet.")
+        elif new_email == user.email:
+            form.new_email.errors.append("Dit is al het e-mailadres van je account.")
+        elif not _allow_email_link(user):
+            return render_error(429, _TOO_MANY_LINKS)
+        else:
+            # The same answer whether or not the new address already has an account.
+            verification.request_change(user, new_email, utcnow())
+            db.session.commit()
+            return render_template("auth/change_email_sent.html", email=new_email)
+    page = render_template(
+        "auth/change_email.html",
+        form=form,
+        pending=verification.pending_address(user, utcnow()),
+        resend_form=ResendVerificationForm(),
+    )
+    return page, 400 if form.errors else 200

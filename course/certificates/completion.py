@@ -62,3 +62,9 @@ def evaluate(
         next_step=next((step for step in steps if not step.done), None),
         done_count=sum(step.done for step in steps),
     )
+
+
+def may_receive_certificate(email_verified_at: datetime | None) -> bool:
+    """A certificate is issued only to a verified address: it is proof of training sent and looked up by
+    that address, so the address must be known to reach the learner. Issued certificates stay valid."""
+    return email_verified_at is not None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from course.catalog import Catalog
 from course.certificates.codes import new_code
-from course.certificates.completion import Completion, evaluate
+from course.certificates.completion import Completion, evaluate, may_receive_certificate
 from course.extensions import db
 from course.models import Attempt, AttemptMode, AttemptStatus, Certificate, CertificateStatus, LessonRead, User
 from course.timeutil import LOCAL_TIME, as_utc, local_date
@@ -84,7 +84,8 @@ def issue_if_complete(user: User, catalog: Catalog, now: datetime) -> Certificat
     if current is not None:
         return current
     completion = learner_completion(user, catalog, since_last(existing))
-    if not completion.complete:
+    if not completion.complete or not may_receive_certificate(user.email_verified_at):
+        # Unverified: the dashboard says so; once verified, the next visit issues it (dated on completion).
         return None
     completed_on = local_date(completion.completed_at)
     accreditation = module.accreditation

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from course.auth.forms import ResendVerificationForm
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
 from course.extensions import db
@@ -37,6 +38,7 @@ def index():
         assignments=assignments_for(current_user.id, catalog.module.id),
         invitations=pending_invitations_for(current_user),
         answer_form=AnswerInvitationForm(),
+        resend_form=ResendVerificationForm(),
         today=local_date(now),
     )
 

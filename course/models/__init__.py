@@ -1,5 +1,6 @@
 """Typed models, one module per domain."""
 
+from course.models.account_token import AccountToken, TokenPurpose
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
@@ -13,6 +14,7 @@ from course.models.registration import PendingRegistration
 from course.models.user import Role, User
 
 __all__ = [
+    "AccountToken",
     "Assignment",
     "Attempt",
     "AttemptGrant",
@@ -36,5 +38,6 @@ __all__ = [
     "RateLimitHit",
     "RecoveryCode",
     "Role",
+    "TokenPurpose",
     "User",
 ]

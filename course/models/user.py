@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     register_name: Mapped[str | None] = mapped_column(sa.String(40))
     register_number: Mapped[str | None] = mapped_column(sa.String(40))
     register_consent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # When the address was last proved to reach this person (a mailed link followed). Learning works
+    # without it; a certificate is issued only to a verified address (course/certificates/issuing.py).
+    email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     # Two-step sign-in (TOTP): the secret is encrypted with a key derived from SECRET_KEY
     # (course/auth/two_factor.py); the last accepted time step makes every code single-use.
@@ -61,6 +64,10 @@ class User(UserMixin, db.Model):
     @property
     def two_factor_enabled(self) -> bool:
         return self.totp_enabled_at is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_active(self) -> bool:

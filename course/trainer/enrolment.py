@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from course.auth import registration
+from course.auth import registration, verification
 from course.auth.access import role_required
 from course.auth.accounts import EmailInUse, find_user_by_email
 from course.auth.forms import InvitedRegisterForm
@@ -16,7 +16,7 @@ from course.extensions import db
 from course.models import Group, Role, User
 from course.ratelimit import allow
 from course.timeutil import utcnow
-from course.tokens import TokenExpired, TokenInvalid
+from course.tokens import TokenExpired, TokenInvalid, token_hash
 from course.trainer import groups
 from course.trainer.forms import AnswerInvitationForm, JoinForm
 
@@ -105,7 +105,7 @@ def invitation():
     form = InvitedRegisterForm(invited_email=invitation.email)
     if not has_account and form.validate_on_submit():
         try:
-            user = registration.register_invited(invitation.email, form.display_name.data, form.password.data)
+            user = registration.register_invited(invitation.email, form.display_name.data, form.password.data, utcnow())
         except EmailInUse:
             db.session.rollback()
             has_account = True
@@ -136,8 +136,13 @@ def answer_invitation(invitation_id: int):
     if not form.validate_on_submit() or form.answer.data not in ("accepteren", "afwijzen"):
         abort(400)
     accept = form.answer.data == "accepteren"
+    # Accepting the invitation that this browser opened by its mailed link proves the address.
+    link_token = session.get(SESSION_KEY)
+    by_mailed_link = isinstance(link_token, str) and invitation.token_hash == token_hash(link_token)
     try:
         group = groups.answer_invitation(invitation, user, accept, utcnow())
+        if accept and by_mailed_link:
+            verification.mark_verified(user, utcnow())
     except groups.StaffCannotJoin:
         db.session.rollback()
         flash(
