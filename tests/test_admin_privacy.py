@@ -29,6 +29,7 @@ from course.models import (
     Invitation,
     LessonRead,
     LoginFailure,
+    OutboxMessage,
     Passkey,
     Role,
     User,
@@ -465,6 +466,9 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     with app.app_context():
         db.session.add(Passkey(user_id=acting_admin.id, credential_id="Y3JlZA", public_key=b"\x01", name="Sleutel"))
         db.session.commit()
+    # The learner asked to move to a new address but never confirmed it: a link token and a mail wait.
+    moving = post(learner.client, "/account/e-mailadres", {"new_email": "anna.nieuw@example.org", "password": PASSWORD})
+    assert moving.status_code == 200
     erased = [learner.id, acting_admin.id]
 
     before = references_to(app, erased)
@@ -483,6 +487,7 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     after = references_to(app, erased)
     assert after == dict.fromkeys(after, 0), {ref: n for ref, n in after.items() if n}
     assert count(app, User, User.id.in_(erased)) == 0
+    assert count(app, OutboxMessage, OutboxMessage.recipient == "anna.nieuw@example.org") == 0
     # What was done stays on record, without the actor; the certificate stays verifiable.
     assert [e.subject_id for e in audit_events(app, "user.erase")] == [None, None]
     assert (
