@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from course.auth import password_reset
 from course.extensions import db
 from course.models import AccountToken, AuditEvent, Role, User
 from course.timeutil import utcnow
+from course.tokens import TokenInvalid
 from tests.conftest import PASSWORD, AuthActions, csrf_token, link_in_mail, outbox_rows, sign_in
 from tests.helpers import post, signed_in, signed_out, text
 
@@ -391,3 +393,31 @@ def test_following_a_reset_link_also_verifies_the_address(app, create_user):
     choose_password(app.test_client(), reset_link(app, user.email))
     with app.app_context():
         assert db.session.get(User, user.id).email_verified_at is not None
+
+
+def test_one_link_sent_twice_at_once_changes_the_password_once(app, create_user):
+    user = create_user(email="anna@example.org")
+    ask_reset(app, user.email)
+    token = reset_link(app, user.email).rsplit("/", 1)[-1]
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def use(password: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                password_reset.reset_password(token, password, utcnow())
+                db.session.commit()
+                outcomes.append(password)
+            except TokenInvalid:
+                db.session.rollback()
+                outcomes.append("geweigerd")
+
+    threads = [threading.Thread(target=use, args=(f"{NEW_PASSWORD} {i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [outcome for outcome in outcomes if outcome != "geweigerd"]
+    assert len(outcomes) == 4 and len(winners) == 1
+    assert can_sign_in(app, user.email, winners[0])

@@ -103,6 +103,10 @@ def reset_password(token: str, new_password: str, now: datetime) -> User:
     """Set the new password (the caller checked it against the password rules). Raises like
     account_for_token. Ends every session of the account; the link and any other reset link are used up."""
     user = account_for_token(token, now)
+    # Claim the link with a conditional delete: of two requests racing with one link, one changes the password.
+    claimed = db.session.execute(sa.delete(AccountToken).where(AccountToken.token_hash == token_hash(token)))
+    if claimed.rowcount != 1:
+        raise TokenInvalid
     user.set_password(new_password, method=current_app.config["PASSWORD_HASH_METHOD"])
     user.must_change_password = False
     _void_links(user.id)

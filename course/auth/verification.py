@@ -139,14 +139,20 @@ def confirm(token: str, now: datetime) -> User:
     the meantime; that link is used up)."""
     row = link_for_token(token, now)
     user = db.session.get(User, row.user_id)
-    if row.email == user.email:
+    new_email = row.email
+    # Claim the link with a conditional delete: of two requests racing with one link, one uses it.
+    claimed = db.session.execute(
+        sa.delete(AccountToken).where(AccountToken.id == row.id).execution_options(synchronize_session=False)
+    )
+    db.session.expunge(row)
+    if claimed.rowcount != 1:
+        raise TokenInvalid
+    if new_email == user.email:
         db.session.execute(_links(user.id, AccountToken.email == user.email))
         mark_verified(user, now)
         audit.record(user.id, "user.email_verified", "user", user.id)
         db.session.flush()
         return user
-    new_email = row.email
-    db.session.delete(row)
     if find_user_by_email(new_email) is not None:
         db.session.flush()
         raise EmailInUse(new_email)
