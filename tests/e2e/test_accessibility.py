@@ -38,7 +38,7 @@ def test_every_page_type_is_axe_clean(page: Page, app: Flask, console, log_in) -
     report = AxeReport(page)
     console.allow_status(404)
 
-    for path in ["/", "/inloggen", "/registreren", "/woordenlijst", "/bron"]:
+    for path in ["/", "/inloggen", "/registreren", "/wachtwoord-vergeten", "/woordenlijst", "/bron"]:
         assert page.goto(path).status == 200
         report.check(f"anonymous {path}")
     assert page.goto("/bestaat-niet").status == 404
@@ -51,7 +51,8 @@ def test_every_page_type_is_axe_clean(page: Page, app: Flask, console, log_in) -
     report.check("registration form with errors")
 
     log_in()
-    for path in ["/", "/woordenlijst", *(f"/lessen/{lesson.id}" for lesson in lessons), "/account/wachtwoord"]:
+    learner_pages = ["/", "/woordenlijst", *(f"/lessen/{lesson.id}" for lesson in lessons), "/account/e-mailadres"]
+    for path in [*learner_pages, "/account/wachtwoord"]:
         assert page.goto(path).status == 200
         report.check(f"learner {path}")
     submit(page, "Wachtwoord wijzigen")
