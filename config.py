@@ -129,12 +129,12 @@ class Config:
     RESET_RATE_LIMIT = int(os.environ.get("RESET_RATE_LIMIT", "10"))
     RESET_RATE_WINDOW_SECONDS = 15 * 60
     RESET_ADDRESS_RATE_LIMIT = 3
-    RESET_ADDRESS_RATE_WINDOW_SECONDS = 60 * 60
+    RESET_ADDRESS_RATE_WINDOW_SECONDS = 15 * 60
     # Address verification links (a new account's own address, or a new address before it takes effect),
     # and how many such mails one account may ask for per window (resend, change of address).
     EMAIL_VERIFICATION_HOURS = 48
     EMAIL_LINK_RATE_LIMIT = 3
-    EMAIL_LINK_RATE_WINDOW_SECONDS = 60 * 60
+    EMAIL_LINK_RATE_WINDOW_SECONDS = 15 * 60
     INVITATION_TOKEN_DAYS = 14
 
     # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is

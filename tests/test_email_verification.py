@@ -178,7 +178,7 @@ def test_sending_the_link_again_is_limited_per_account(app, create_user):
     for _ in range(limit):
         assert resend(learner).status_code == 302
     refused = resend(learner)
-    assert refused.status_code == 429 and "Wacht een uur" in text(refused)
+    assert refused.status_code == 429 and "Wacht een kwartier" in text(refused)
     assert len(outbox_rows(app, learner.email)) == limit
 
 

@@ -523,7 +523,7 @@ def _allow_email_link(user) -> bool:
     )
 
 
-_TOO_MANY_LINKS = "Je hebt al een paar links aangevraagd. Wacht een uur en probeer het dan opnieuw."
+_TOO_MANY_LINKS = "Je hebt al een paar links aangevraagd. Wacht een kwartier en probeer het dan opnieuw."
 
 
 @bp.post("/account/e-mailadres/nieuwe-link")
