@@ -124,6 +124,8 @@ class Config:
     REGISTER_RATE_WINDOW_SECONDS = 15 * 60
     REGISTRATION_TOKEN_HOURS = 24
     INVITATION_TOKEN_DAYS = 14
+    # An open invitation is mailed again (re-send, the same address again, a CSV again) at most this often.
+    INVITATION_RESEND_MINUTES = 10
 
     # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is
     # written as an .eml file to instance/outbox/ so a local run needs no mail server.
