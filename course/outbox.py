@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, render_template_string, url_for
+from flask import current_app, has_request_context, render_template, render_template_string, url_for
 
 from course.extensions import db
 from course.models import OutboxMessage, OutboxStatus
@@ -37,6 +37,9 @@ MAIL = "mail"
 def public_url(endpoint: str, **values: object) -> str:
     """An absolute link for a message: PUBLIC_BASE_URL + path, never the request's Host header."""
     base = current_app.config.get("PUBLIC_BASE_URL")
+    if base and not has_request_context():
+        # A command (send-reminders) has no request to build the path from: the URL map does it.
+        return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     if current_app.testing or current_app.debug:

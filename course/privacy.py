@@ -43,6 +43,7 @@ from course.models import (
     Passkey,
     PendingRegistration,
     RecoveryCode,
+    ReminderSent,
     User,
 )
 
@@ -67,6 +68,7 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("login_sessions", "user_id"): ("exported (device label, start, last use)", "deleted"),
     ("recovery_codes", "user_id"): ("exported as the number of unused codes (never the codes)", "deleted"),
     ("passkeys", "user_id"): ("exported (name, added, last used; not the key)", "deleted"),
+    ("reminders_sent", "user_id"): ("exported (kind, occasion, when)", "deleted"),
 }
 
 
@@ -114,6 +116,8 @@ def export_user(user: User) -> dict[str, Any]:
             "register_number",
             "register_consent_at",
             "totp_enabled_at",
+            "reminders_enabled",
+            "trainer_digest_enabled",
         ),
         "two_factor": {
             "enabled": user.two_factor_enabled,
@@ -203,6 +207,10 @@ def export_user(user: User) -> dict[str, Any]:
             for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.user_id == uid))
         ],
         "deadlines": _deadlines(uid),
+        "reminders_sent": [
+            _row(r, "module_id", "kind", "occasion", "created_at")
+            for r in scalars(sa.select(ReminderSent).where(ReminderSent.user_id == uid).order_by(ReminderSent.id))
+        ],
         "audit_events_about_you": _events_about(uid),
         "as_trainer_or_admin": {
             "groups_led": [
@@ -296,6 +304,7 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
+    execute(sa.delete(ReminderSent).where(ReminderSent.user_id == uid))
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
     # Mail to the address: rows already sent hold no body; pending ones would go to a person who left.
     execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient == user.email))

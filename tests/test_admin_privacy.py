@@ -30,6 +30,8 @@ from course.models import (
     LessonRead,
     LoginFailure,
     Passkey,
+    ReminderKind,
+    ReminderSent,
     Role,
     User,
 )
@@ -464,6 +466,10 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     # The acting admin also has a passkey (registered in a browser: tests/e2e/test_sign_in_security.py).
     with app.app_context():
         db.session.add(Passkey(user_id=acting_admin.id, credential_id="Y3JlZA", public_key=b"\x01", name="Sleutel"))
+        # A reminder the learner was sent (flask course send-reminders, tests/test_reminders.py).
+        db.session.add(
+            ReminderSent(user_id=learner.id, module_id="m", kind=ReminderKind.OVERDUE, occasion="2026-12-01")
+        )
         db.session.commit()
     erased = [learner.id, acting_admin.id]
 

@@ -83,6 +83,7 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "auth.change_password": ["current_password", "new_password", "new_password_confirm"],
     "auth.profile": ["display_name", "register_name", "register_number", "consent"],
     "auth.erase_account": ["password", "confirm"],
+    "reminders.settings": ["reminders", "trainer_digest"],
     "lessons.mark_read": [],
     "quizzes.start": [],
     "quizzes.practise": [],
@@ -135,6 +136,8 @@ FIELD_NAMES = [
     "file",
     "answer",
     "token",
+    "reminders",
+    "trainer_digest",
 ]
 
 
