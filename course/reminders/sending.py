@@ -257,12 +257,15 @@ def _insert_once(reminder: Reminder, module_id: str, now: datetime) -> int | Non
     ).scalar()
 
 
-def already_sent(module_id: str) -> set[tuple[int, ReminderKind, str]]:
+def already_sent(module_id: str, now: datetime) -> set[tuple[int, ReminderKind, str]]:
+    """Reminders recorded recently enough to matter today (the longest window, a certificate's, is 60
+    days), so this stays small as the table grows. Only a shortcut: the unique key decides."""
+    since = now - timedelta(days=CERTIFICATE_NOTICE_DAYS + DUE_SOON_DAYS + OVERDUE_DAYS)
     return {
         (user_id, kind, occasion)
         for user_id, kind, occasion in db.session.execute(
             sa.select(ReminderSent.user_id, ReminderSent.kind, ReminderSent.occasion).where(
-                ReminderSent.module_id == module_id
+                ReminderSent.module_id == module_id, ReminderSent.created_at >= since
             )
         )
     }
@@ -277,7 +280,7 @@ def send_reminders(catalog: Catalog, now: datetime) -> ReminderReport:
         *certificate_reminders(catalog, today),
         *trainer_digests(catalog, today),
     ]
-    done = already_sent(module_id)
+    done = already_sent(module_id, now)
     # End the reading transaction before writing: on SQLite a transaction that read and then writes
     # after another writer committed fails at once instead of waiting its turn.
     db.session.rollback()
