@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template, render_template_string, url_for
+from flask import current_app, has_request_context, render_template, url_for
 
 from course.extensions import db
 from course.models import OutboxMessage, OutboxStatus
@@ -88,8 +88,14 @@ def render_mail(template: str, **context: object) -> tuple[str, str, str]:
 
 
 def _render_text(source: str, context: dict[str, object]) -> str:
-    # Plain text: no HTML escaping (a string template would be autoescaped, a .txt file is not).
-    return render_template_string("{% autoescape false %}" + source + "{% endautoescape %}", **context)
+    # Compiled once per source (a reminder run renders thousands), with the app's template context.
+    # Plain text: no HTML escaping (a template made from a string would be autoescaped, a .txt file is not).
+    compiled = current_app.extensions.setdefault("mail_text_templates", {})
+    if source not in compiled:
+        compiled[source] = current_app.jinja_env.from_string("{% autoescape false %}" + source + "{% endautoescape %}")
+    values = dict(context)
+    current_app.update_template_context(values)
+    return compiled[source].render(values)
 
 
 def one_line(value: str) -> str:
