@@ -136,9 +136,9 @@ def test_sending_again_within_the_limit_sends_nothing_and_changes_nothing(app, p
     page = text(
         post(trainer.client, f"/trainer/groepen/{group_id}/uitnodigingen/{inv.id}/opnieuw", follow_redirects=True)
     )
-    assert "Niet opnieuw verstuurd: de uitnodiging is net verstuurd, opnieuw kan over 10 min." in page
+    assert "Niet opnieuw verstuurd: de uitnodiging is net verstuurd; opnieuw kan over 10 minuten.</p>" in page
     page = text(invite(trainer, group_id, "iemand@example.org"))  # the same address in the form again
-    assert "Niet uitgenodigd: de uitnodiging is net verstuurd, opnieuw kan over 10 min." in page
+    assert "Niet uitgenodigd: de uitnodiging is net verstuurd; opnieuw kan over 10 minuten.</p>" in page
     assert database_state(app) == before
 
     age_mails(app, 11)
@@ -165,7 +165,7 @@ def test_a_csv_uploaded_twice_mails_each_address_once(app, person):
     assert text(upload()).count("<td>uitgenodigd</td>") == 2
     page = text(upload())
     assert "2 niet opnieuw verstuurd (net uitgenodigd)" in page
-    assert page.count("de uitnodiging is net verstuurd, opnieuw kan over 10 min.") == 2
+    assert page.count("<td>de uitnodiging is net verstuurd; opnieuw kan over 10 minuten</td>") == 2
     assert len(outbox_rows(app)) == 2
 
 

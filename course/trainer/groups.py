@@ -120,7 +120,8 @@ def invite(group: Group, raw_email: str, actor: User) -> InviteOutcome:
         invitation = Invitation(group_id=group.id, email=email)
         db.session.add(invitation)
     elif (wait := resend_wait(invitation, utcnow())) is not None:
-        return InviteOutcome(email, f"de uitnodiging is net verstuurd, opnieuw kan over {wait} min.", ok=False)
+        minutes = "1 minuut" if wait == 1 else f"{wait} minuten"
+        return InviteOutcome(email, f"de uitnodiging is net verstuurd; opnieuw kan over {minutes}", ok=False)
     send_invitation(invitation, group, actor)
     return InviteOutcome(email, "uitgenodigd")
 

@@ -157,7 +157,7 @@ def invite(group_id: int):
 # One answer for every address: whether it has an account, and which, is not the trainer's to learn.
 INVITED = (
     "De uitnodiging is verstuurd. Wie de uitnodiging accepteert, komt in de groep; tot dan staat het adres "
-    "hieronder als ‘uitgenodigd’."
+    "hieronder bij de uitnodigingen."
 )
 
 
@@ -173,7 +173,7 @@ def resend_invitation(group_id: int, invitation_id: int):
     outcome = groups.invite(group, invitation.email, current_user)
     if not outcome.ok:
         db.session.rollback()
-        flash(f"Niet opnieuw verstuurd: {outcome.result}", "error")
+        flash(f"Niet opnieuw verstuurd: {outcome.result}.", "error")
     elif outcome.result == "al lid":
         flash("Deze cursist zat al in de groep.", "success")
     else:
