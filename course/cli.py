@@ -133,7 +133,7 @@ def send_mail(loop: bool, interval: int) -> None:
 def send_reminders() -> None:
     """Write the reminders due today (Dutch date) to the outbox, each at most once; run it daily."""
     report = reminders.send_reminders(current_app.extensions["catalog"], utcnow())
-    counts = ", ".join(f"{kind.value} {count}" for kind, count in sorted(report.written.items()))
+    counts = ", ".join(f"{kind.label}: {count}" for kind, count in sorted(report.written.items()))
     click.echo(f"Herinneringen: {report.total} klaargezet{f' ({counts})' if counts else ''}.")
 
 

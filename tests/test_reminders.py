@@ -277,7 +277,7 @@ def test_the_command_reports_what_it_wrote_and_the_mail_arrives_with_a_working_l
     group(local_date(utcnow()) + timedelta(days=1), "Anna")  # the command uses the real clock
     result = runner.invoke(args=["course", "send-reminders"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().startswith("Herinneringen: 1 klaargezet")
+    assert result.output.strip() == "Herinneringen: 1 klaargezet (deadline morgen: 1)."
     assert runner.invoke(args=["course", "send-reminders"]).output.strip() == "Herinneringen: 0 klaargezet."
     assert runner.invoke(args=["course", "send-mail"]).exit_code == 0
     [message] = smtp_server.messages

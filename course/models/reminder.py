@@ -17,6 +17,16 @@ class ReminderKind(enum.StrEnum):
     CERTIFICATE_EXPIRING = "certificate_expiring"  # within 60 days
     TRAINER_DIGEST = "trainer_digest"  # weekly, to a trainer: who is late
 
+    @property
+    def label(self) -> str:
+        return {
+            "due_soon": "deadline binnen een week",
+            "due_tomorrow": "deadline morgen",
+            "overdue": "deadline verstreken",
+            "certificate_expiring": "certificaat verloopt",
+            "trainer_digest": "weekoverzicht trainer",
+        }[self.value]
+
 
 class ReminderSent(db.Model):
     """A reminder mailed to one person for one occasion (a due date, a certificate, a week).
