@@ -136,6 +136,8 @@ class Config:
     EMAIL_LINK_RATE_LIMIT = 3
     EMAIL_LINK_RATE_WINDOW_SECONDS = 15 * 60
     INVITATION_TOKEN_DAYS = 14
+    # An open invitation is mailed again (re-send, the same address again, a CSV again) at most this often.
+    INVITATION_RESEND_MINUTES = 10
 
     # Mail (Flask-Mailman). With MAIL_SERVER set, mail goes out over SMTP; without it, every mail is
     # written as an .eml file to instance/outbox/ so a local run needs no mail server.

@@ -15,6 +15,7 @@ from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
 from course.names import InvalidName
+from course.reminders import sending as reminders
 from course.timeutil import utcnow
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
@@ -147,6 +148,14 @@ def send_mail(loop: bool, interval: int) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@course_cli.command("send-reminders")
+def send_reminders() -> None:
+    """Write the reminders due today (Dutch date) to the outbox, each at most once; run it daily."""
+    report = reminders.send_reminders(current_app.extensions["catalog"], utcnow())
+    counts = ", ".join(f"{kind.label}: {count}" for kind, count in sorted(report.written.items()))
+    click.echo(f"Herinneringen: {report.total} klaargezet{f' ({counts})' if counts else ''}.")
 
 
 @course_cli.command("prune")

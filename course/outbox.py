@@ -8,6 +8,7 @@ exponential backoff and marked failed after OUTBOX_MAX_ATTEMPTS.
 
 Public API:
 - enqueue_mail(recipient, template, topic, *, module_id=None, **context) -> OutboxMessage
+- render_mail(template, **context) -> (subject, text, html)
 - public_url(endpoint, **values) -> str: an absolute link for a message
 - send_due(kind="mail", now=None, limit=None) -> SendReport
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 
 from course.extensions import db
 from course.models import OutboxMessage, OutboxStatus
@@ -36,6 +37,9 @@ MAIL = "mail"
 def public_url(endpoint: str, **values: object) -> str:
     """An absolute link for a message: PUBLIC_BASE_URL + path, never the request's Host header."""
     base = current_app.config.get("PUBLIC_BASE_URL")
+    if base and not has_request_context():
+        # A command (send-reminders) has no request to build the path from: the URL map does it.
+        return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     if current_app.testing or current_app.debug:
@@ -47,19 +51,17 @@ def enqueue_mail(
     recipient: str, template: str, topic: str, *, module_id: str | None = None, **context: object
 ) -> OutboxMessage:
     """Write a mail to the outbox in the caller's transaction. `template` names templates/mail/<name>.txt,
-    whose first line is "Onderwerp: ..." (the subject) and the rest the plain-text body."""
-    rendered = render_template(f"mail/{template}.txt", **context)
-    first, _, body = rendered.lstrip().partition("\n")
-    if not first.startswith("Onderwerp:"):
-        raise ValueError(f"templates/mail/{template}.txt must start with 'Onderwerp:'")
-    subject = " ".join(first.removeprefix("Onderwerp:").split())  # one line, whatever the template held
+    whose first line is "Onderwerp: ..." (the subject) and the rest the plain-text body, and its sibling
+    templates/mail/<name>.html (extending mail/base.html), the HTML alternative."""
+    subject, text, html = render_mail(template, **context)
     row = OutboxMessage(
         kind=MAIL,
         topic=topic,
         module_id=module_id,
         recipient=recipient,
         subject=subject,
-        body_text=body.strip() + "\n",
+        body_text=text,
+        body_html=html,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=utcnow(),
@@ -68,6 +70,37 @@ def enqueue_mail(
     db.session.flush()
     log.info("Outbox %s: %s klaargezet", row.id, topic)
     return row
+
+
+def render_mail(template: str, **context: object) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of templates/mail/<template>.txt and .html."""
+    name = f"mail/{template}.txt"
+    source, _, _ = current_app.jinja_env.loader.get_source(current_app.jinja_env, name)
+    # The subject line is rendered on its own: a value with a line break (a name, say) then stays in
+    # the subject instead of ending it early and pushing the rest of the subject into the body.
+    first, _, rest = source.lstrip().partition("\n")
+    if not first.startswith("Onderwerp:"):
+        raise ValueError(f"templates/{name} must start with 'Onderwerp:'")
+    subject = one_line(_render_text(first.removeprefix("Onderwerp:"), context))
+    body = _render_text(rest, context)
+    html = render_template(f"mail/{template}.html", subject=subject, **context)
+    return subject, body.strip() + "\n", html.strip() + "\n"
+
+
+def _render_text(source: str, context: dict[str, object]) -> str:
+    # Compiled once per source (a reminder run renders thousands), with the app's template context.
+    # Plain text: no HTML escaping (a template made from a string would be autoescaped, a .txt file is not).
+    compiled = current_app.extensions.setdefault("mail_text_templates", {})
+    if source not in compiled:
+        compiled[source] = current_app.jinja_env.from_string("{% autoescape false %}" + source + "{% endautoescape %}")
+    values = dict(context)
+    current_app.update_template_context(values)
+    return compiled[source].render(values)
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: every run of whitespace (CR, LF, tabs, Unicode line separators) one space."""
+    return " ".join(value.split())
 
 
 def _senders() -> dict[str, Callable[[OutboxMessage], None]]:
@@ -176,7 +209,7 @@ def deliver_one(row: OutboxMessage, now: datetime | None = None) -> str:
         now = max(now or utcnow(), utcnow())
         described = _describe(error)
         if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            _record(row, status=OutboxStatus.FAILED, last_error=described, body_text="")
+            _record(row, status=OutboxStatus.FAILED, last_error=described, body_text="", body_html="")
             log.error("Outbox %s: definitief mislukt na %s pogingen (%s)", row.id, row.attempts, described)
             return "failed"
         _record(row, status=OutboxStatus.PENDING, last_error=described, next_attempt_at=now + retry_delay(row.attempts))
@@ -186,7 +219,7 @@ def deliver_one(row: OutboxMessage, now: datetime | None = None) -> str:
             "Outbox %s: poging %s mislukt (%s), later opnieuw", row.id, row.attempts, described, exc_info=not expected
         )
         return "retrying"
-    _record(row, status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None, body_text="")
+    _record(row, status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None, body_text="", body_html="")
     log.info("Outbox %s: %s verstuurd", row.id, row.topic)
     return "sent"
 

@@ -45,6 +45,7 @@ from course.models import (
     Passkey,
     PendingRegistration,
     RecoveryCode,
+    ReminderSent,
     User,
 )
 from course.timeutil import utcnow
@@ -74,6 +75,7 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
         "exported as the new address waiting for confirmation, if any (never a token)",
         "deleted, with mail still waiting for a new address",
     ),
+    ("reminders_sent", "user_id"): ("exported (kind, occasion, when)", "deleted"),
 }
 
 
@@ -122,6 +124,8 @@ def export_user(user: User) -> dict[str, Any]:
             "register_consent_at",
             "totp_enabled_at",
             "email_verified_at",
+            "reminders_enabled",
+            "trainer_digest_enabled",
         ),
         "pending_email": verification.pending_address(user, utcnow()),
         "two_factor": {
@@ -212,6 +216,10 @@ def export_user(user: User) -> dict[str, Any]:
             for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.user_id == uid))
         ],
         "deadlines": _deadlines(uid),
+        "reminders_sent": [
+            _row(r, "module_id", "kind", "occasion", "created_at")
+            for r in scalars(sa.select(ReminderSent).where(ReminderSent.user_id == uid).order_by(ReminderSent.id))
+        ],
         "audit_events_about_you": _events_about(uid),
         "as_trainer_or_admin": {
             "groups_led": [
@@ -305,6 +313,7 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))
+    execute(sa.delete(ReminderSent).where(ReminderSent.user_id == uid))
     execute(sa.delete(Invitation).where(Invitation.email == user.email))
     # Mail to the address: rows already sent hold no body; pending ones would go to a person who left.
     execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient == user.email))

@@ -302,6 +302,16 @@ class SmtpServer:
     messages: list[EmailMessage]
 
 
+def plain_text(message: EmailMessage) -> str:
+    """The plain-text part of a delivered mail (every mail is multipart text + HTML)."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_text(message: EmailMessage) -> str:
+    """The HTML part of a delivered mail."""
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -117,6 +117,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("quizzes.result", "GET"): signed_in(404),
     ("auth.profile", "GET"): signed_in(200),
     ("auth.profile", "POST"): signed_in(200),
+    ("reminders.settings", "POST"): signed_in(302),  # saved (nothing ticked: reminders off), back to the profile
     ("certificates.mine", "GET"): signed_in(200),
     ("certificates.download", "GET"): signed_in(404),
     ("certificates.verify", "GET"): everyone(200),

@@ -31,6 +31,8 @@ from course.models import (
     LoginFailure,
     OutboxMessage,
     Passkey,
+    ReminderKind,
+    ReminderSent,
     Role,
     User,
 )
@@ -465,6 +467,10 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     # The acting admin also has a passkey (registered in a browser: tests/e2e/test_sign_in_security.py).
     with app.app_context():
         db.session.add(Passkey(user_id=acting_admin.id, credential_id="Y3JlZA", public_key=b"\x01", name="Sleutel"))
+        # A reminder the learner was sent (flask course send-reminders, tests/test_reminders.py).
+        db.session.add(
+            ReminderSent(user_id=learner.id, module_id="m", kind=ReminderKind.OVERDUE, occasion="2026-12-01")
+        )
         db.session.commit()
     # The learner asked to move to a new address but never confirmed it: a link token and a mail wait.
     moving = post(learner.client, "/account/e-mailadres", {"new_email": "anna.nieuw@example.org", "password": PASSWORD})

@@ -88,6 +88,7 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "auth.verify_email": ["token"],
     "auth.resend_verification": [],
     "auth.change_email": ["new_email", "password"],
+    "reminders.settings": ["reminders", "trainer_digest"],
     "lessons.mark_read": [],
     "quizzes.start": [],
     "quizzes.practise": [],
@@ -141,6 +142,8 @@ FIELD_NAMES = [
     "file",
     "answer",
     "token",
+    "reminders",
+    "trainer_digest",
 ]
 
 

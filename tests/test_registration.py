@@ -13,7 +13,7 @@ from course.auth import registration
 from course.extensions import db
 from course.models import OutboxMessage, PendingRegistration, User
 from course.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, link_in_mail, outbox_rows
+from tests.conftest import PASSWORD, csrf_token, link_in_mail, outbox_rows, plain_text
 from tests.conftest import confirm_registration_link as confirm
 
 NEW_PASSWORD = "een lang wachtwoord"
@@ -203,7 +203,7 @@ def test_the_confirmation_mail_arrives_over_smtp_and_its_link_works(app, client,
     [message] = smtp_server.messages
     assert message["To"] == "smtp@example.org"
     assert message["Subject"] == "Bevestig je registratie bij Hechtwijzer"
-    body = message.get_content()
+    body = plain_text(message)
     path = re.search(r"https?://[^/\s]+(/registreren/bevestigen/\S+)", body).group(1)
     assert with_outbox_emptied(app)
     confirm(client, path)

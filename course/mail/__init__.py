@@ -6,22 +6,29 @@ each row to `deliver` here."""
 from __future__ import annotations
 
 from flask import current_app
-from flask_mailman import EmailMessage
+from flask_mailman import EmailMultiAlternatives
 
 from course.extensions import mail
 from course.models import OutboxMessage
+from course.outbox import one_line
 
 
-def build_message(row: OutboxMessage) -> EmailMessage:
-    # Flask-Mailman refuses a header with a line break (BadHeaderError), so a name or subject
-    # cannot inject headers; our subjects are fixed texts anyway.
-    return EmailMessage(
-        subject=row.subject,
+def build_message(row: OutboxMessage) -> EmailMultiAlternatives:
+    """multipart/alternative: the plain text first, the HTML part second (mail programs show the last
+    part they can display). Rows written before the HTML part existed go out as plain text."""
+    # The subject is made one line here again (enqueue_mail did so already): a name or subject with a
+    # line break or header characters stays inside the Subject header; Flask-Mailman would refuse a
+    # line break (BadHeaderError) and encodes anything outside ASCII (RFC 2047).
+    message = EmailMultiAlternatives(
+        subject=one_line(row.subject),
         body=row.body_text,
         from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[row.recipient],
         headers={"Auto-Submitted": "auto-generated"},
     )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    return message
 
 
 def deliver(row: OutboxMessage) -> None:

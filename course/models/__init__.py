@@ -11,6 +11,7 @@ from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
 from course.models.registration import PendingRegistration
+from course.models.reminder import ReminderKind, ReminderSent
 from course.models.user import Role, User
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "PendingRegistration",
     "RateLimitHit",
     "RecoveryCode",
+    "ReminderKind",
+    "ReminderSent",
     "Role",
     "TokenPurpose",
     "User",

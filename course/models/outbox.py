@@ -32,6 +32,8 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(255))
     # Emptied once delivered or given up: a body may hold a link with a live token.
     body_text: Mapped[str] = mapped_column(sa.Text)
+    # The HTML alternative of the same message (templates/mail/<name>.html); emptied with body_text.
+    body_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     status: Mapped[OutboxStatus] = mapped_column(
         sa.Enum(OutboxStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=OutboxStatus.PENDING,

@@ -51,6 +51,11 @@ class User(UserMixin, db.Model):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
+    # Reminder mails (`flask course send-reminders`), each switched off on the account page: deadlines
+    # and expiring certificates for a learner, the weekly overview of late learners for a trainer.
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    trainer_digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
     # Set by the session loader for the request's own session (not a column): Flask-Login keeps
     # get_id() in the cookie, and that must be the session token, not the account id.
     login_token = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import logging
 import secrets
@@ -17,7 +18,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from course import audit, outbox
 from course.auth.accounts import normalize_email
 from course.extensions import db
-from course.models import Assignment, Group, GroupMember, Invitation, InvitationStatus, Role, User
+from course.models import (
+    Assignment,
+    Group,
+    GroupMember,
+    Invitation,
+    InvitationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    User,
+)
 from course.timeutil import as_utc, utcnow
 from course.tokens import TokenExpired, TokenInvalid, new_token, token_hash
 
@@ -108,8 +119,80 @@ def invite(group: Group, raw_email: str, actor: User) -> InviteOutcome:
     if invitation is None:
         invitation = Invitation(group_id=group.id, email=email)
         db.session.add(invitation)
+    elif (wait := resend_wait(invitation, utcnow())) is not None:
+        minutes = "1 minuut" if wait == 1 else f"{wait} minuten"
+        return InviteOutcome(email, f"de uitnodiging is net verstuurd; opnieuw kan over {minutes}", ok=False)
     send_invitation(invitation, group, actor)
     return InviteOutcome(email, "uitgenodigd")
+
+
+def resend_wait(invitation: Invitation, now: datetime) -> int | None:
+    """Minutes until this open invitation may be mailed again, or None when it may be now.
+
+    One mail per INVITATION_RESEND_MINUTES: a second click, or the same CSV uploaded twice, sends no
+    second mail, and a mistyped address cannot be flooded."""
+    if invitation.status is not InvitationStatus.PENDING or invitation.outbox_id is None:
+        return None
+    last_sent = db.session.scalar(sa.select(OutboxMessage.created_at).where(OutboxMessage.id == invitation.outbox_id))
+    if last_sent is None:
+        return None
+    ready = as_utc(last_sent) + timedelta(minutes=current_app.config["INVITATION_RESEND_MINUTES"])
+    if ready <= now:
+        return None
+    return max(1, -(-int((ready - now).total_seconds()) // 60))
+
+
+class InvitationState(enum.StrEnum):
+    """What the trainer sees per invitation: the invitation's own answer, else its link, else its mail."""
+
+    SENT = "verstuurd"  # the mail is in the outbox, not yet accepted by the mail server
+    DELIVERED = "afgeleverd"  # the mail server accepted it
+    FAILED = "mislukt"  # given up after the last retry
+    ACCEPTED = "geaccepteerd"
+    DECLINED = "afgewezen"
+    EXPIRED = "verlopen"  # open, but its link no longer works (or it never had one)
+
+
+def invitation_state_expression(now: datetime) -> sa.ColumnElement[str]:
+    """The state as one SQL CASE over the invitation and its latest mail (outer-joined)."""
+    pending = Invitation.status == InvitationStatus.PENDING
+    return sa.case(
+        (Invitation.status == InvitationStatus.ACCEPTED, InvitationState.ACCEPTED.value),
+        (Invitation.status == InvitationStatus.DECLINED, InvitationState.DECLINED.value),
+        (
+            sa.and_(pending, sa.or_(Invitation.token_expires_at.is_(None), Invitation.token_expires_at < now)),
+            InvitationState.EXPIRED.value,
+        ),
+        (OutboxMessage.status == OutboxStatus.FAILED, InvitationState.FAILED.value),
+        (OutboxMessage.status == OutboxStatus.SENT, InvitationState.DELIVERED.value),
+        else_=InvitationState.SENT.value,
+    )
+
+
+@dataclass(frozen=True)
+class InvitationRow:
+    id: int
+    email: str
+    state: InvitationState
+    sent_at: datetime | None  # when its latest mail was written
+
+    @property
+    def can_resend(self) -> bool:
+        return self.state is not InvitationState.ACCEPTED
+
+
+def invitation_rows(group: Group, now: datetime) -> list[InvitationRow]:
+    """The group's invitations with their state, in one statement."""
+    rows = db.session.execute(
+        sa.select(Invitation.id, Invitation.email, invitation_state_expression(now), OutboxMessage.created_at)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_id)
+        .where(Invitation.group_id == group.id)
+        .order_by(Invitation.email)
+    )
+    return [
+        InvitationRow(id, email, InvitationState(state), as_utc(sent_at) if sent_at else None)
+        for id, email, state, sent_at in rows
+    ]
 
 
 def send_invitation(invitation: Invitation, group: Group, actor: User) -> None:

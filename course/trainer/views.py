@@ -16,7 +16,6 @@ from course.models import (
     Group,
     GroupMember,
     Invitation,
-    OutboxMessage,
     Role,
     User,
 )
@@ -93,12 +92,7 @@ def group(group_id: int):
     page = max(1, request.args.get("pagina", 1, type=int))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
-    invitations = db.session.execute(
-        sa.select(Invitation, OutboxMessage.status)
-        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_id)
-        .where(Invitation.group_id == group.id)
-        .order_by(Invitation.email)
-    ).all()
+    invitations = groups.invitation_rows(group, utcnow())
     return render_template(
         "trainer/group.html",
         group=group,
@@ -163,7 +157,7 @@ def invite(group_id: int):
 # One answer for every address: whether it has an account, and which, is not the trainer's to learn.
 INVITED = (
     "De uitnodiging is verstuurd. Wie de uitnodiging accepteert, komt in de groep; tot dan staat het adres "
-    "hieronder als ‘uitgenodigd’."
+    "hieronder bij de uitnodigingen."
 )
 
 
@@ -176,7 +170,11 @@ def resend_invitation(group_id: int, invitation_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if groups.invite(group, invitation.email, current_user).result == "al lid":
+    outcome = groups.invite(group, invitation.email, current_user)
+    if not outcome.ok:
+        db.session.rollback()
+        flash(f"Niet opnieuw verstuurd: {outcome.result}.", "error")
+    elif outcome.result == "al lid":
         flash("Deze cursist zat al in de groep.", "success")
     else:
         db.session.commit()
