@@ -165,6 +165,8 @@ class Quiz:
     vignettes_per_attempt: int = 0
     # Case test: every attempt holds at least this many cases with each tag, as (tag, count) pairs.
     require_covers: tuple[tuple[str, int], ...] = ()
+    # Final test: sections every attempt must hold a question of (the leaves: "1", "2.1", ... "6").
+    cover_sections: tuple[str, ...] = ()
     source_file: str = ""
     _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 

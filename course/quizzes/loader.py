@@ -183,8 +183,13 @@ def _load_quiz(
             "vignettes",
             "vignettes_per_attempt",
             "require_covers",
+            "cover_every_section",
         },
     )
+    if "cover_every_section" in data and (
+        data.get("kind") != "summative" or not isinstance(data["cover_every_section"], bool)
+    ):
+        raise r.fail("cover_every_section", "regel: alleen een eindtoets (summative), true of false")
     quiz_id = r.ident(data, "id", "")
     if quiz_id != path.stem:
         raise r.fail("id", f"moet gelijk zijn aan de bestandsnaam ('{path.stem}')")
@@ -207,6 +212,7 @@ def _load_quiz(
     draw: tuple[Draw, ...] = ()
     per_attempt = 0
     require_covers: tuple[tuple[str, int], ...] = ()
+    cover_sections: tuple[str, ...] = ()
     if kind is QuizKind.VIGNETTE:
         if "questions" in data or "draw" in data:
             raise r.fail("questions", "een casustoets heeft 'vignettes', geen losse 'questions' of 'draw'")
@@ -225,6 +231,9 @@ def _load_quiz(
             build.question(raw_q, f"questions[{i}]") for i, raw_q in enumerate(r.items(data, "questions", ""))
         )
         draw = _draw(r, data.get("draw"), questions)
+        if kind is QuizKind.SUMMATIVE and data.get("cover_every_section", False) is True:
+            cover_sections = leaf_sections(section_numbers)
+            _check_section_cover(r, questions, draw, cover_sections)
 
     asked = [q.id for q in questions] + [q.id for v in vignettes for q in v.questions]
     repeated = sorted({qid for qid in asked if asked.count(qid) > 1})
@@ -242,6 +251,7 @@ def _load_quiz(
         vignettes=vignettes,
         vignettes_per_attempt=per_attempt,
         require_covers=require_covers,
+        cover_sections=cover_sections,
         source_file=str(path),
     )
 
@@ -296,6 +306,55 @@ def _draw(r: _Reader, raw: Any, questions: tuple[Question, ...]) -> tuple[Draw, 
         if q.pool not in pools:
             raise r.fail(f"vraag '{q.id}'", f"pool '{q.pool}' staat niet in 'draw'")
     return tuple(draws)
+
+
+def leaf_sections(section_numbers: set[str]) -> tuple[str, ...]:
+    """The numbered sections without subsections ("4" has 4.1 and 4.2, so it is not one), in order."""
+    leaves = [n for n in section_numbers if not any(m.startswith(f"{n}.") for m in section_numbers)]
+    return tuple(sorted(leaves, key=lambda n: tuple(int(part) for part in n.split("."))))
+
+
+def section_slots(questions: tuple[Question, ...], draw: tuple[Draw, ...], sections: tuple[str, ...]) -> dict | None:
+    """Assign every section to a pool that has a question of it, no pool more sections than it draws.
+    Returns {section: pool}, or None when the pools cannot cover every section in one attempt."""
+    capacity = {d.pool: d.count for d in draw}
+    options = {s: sorted({q.pool for q in questions if q.section == s and q.pool in capacity}) for s in sections}
+    assigned: dict[str, str] = {}
+
+    def place(section: str, tried: set[str]) -> bool:  # augmenting path (bipartite matching)
+        for pool in options[section]:
+            if pool in tried:
+                continue
+            tried.add(pool)
+            holders = [s for s, p in assigned.items() if p == pool]
+            if len(holders) < capacity[pool]:
+                assigned[section] = pool
+                return True
+            for holder in holders:
+                del assigned[holder]
+                assigned[section] = pool
+                if place(holder, tried):
+                    return True
+                del assigned[section]
+                assigned[holder] = pool
+        return False
+
+    for section in sections:
+        if not place(section, set()):
+            return None
+    return assigned
+
+
+def _check_section_cover(
+    r: _Reader, questions: tuple[Question, ...], draw: tuple[Draw, ...], sections: tuple[str, ...]
+) -> None:
+    for section in sections:
+        if not any(q.section == section for q in questions):
+            raise r.fail(f"sectie {section}", "regel: elke genummerde sectie heeft minstens één vraag in de eindtoets")
+    if section_slots(questions, draw, sections) is None:
+        raise r.fail(
+            "draw", "regel: de pools trekken te weinig vragen om elke genummerde sectie in elke poging te toetsen"
+        )
 
 
 def _vignette(r: _Reader, build: _QuestionBuilder, raw: Any, where: str) -> Vignette:
