@@ -15,7 +15,7 @@ from course.quizzes.definitions import Question, Quiz
 GROUP_SHARE = 0.27  # upper and lower 27% of attempts, the classic Kelley split
 MIN_ATTEMPTS = 10  # below this the discrimination index says little
 # Below this many finished graded attempts a reliability coefficient is too unstable to report
-# (docs/toetsplan.md): its standard error is roughly (1 - alpha) * sqrt(2 / n), 0.06 at alpha 0.7, n 30.
+# (docs/toetsplan.md): its standard error is roughly (1 - alpha) * sqrt(2 / n), about 0.08 at alpha 0.7 and n 30.
 MIN_RELIABILITY_ATTEMPTS = 30
 DICHOTOMOUS = ("single_choice", "true_false")  # scored 0 or 1; others earn partial credit
 
