@@ -46,3 +46,22 @@ def test_a_finished_case_attempt_is_reviewable_after_its_cases_were_replaced(app
     assert f"{attempt.percent:g}%" in html
     retired_cases = sum(1 for item in items if item.vignette_id == items[0].vignette_id)
     assert html.count(RETIRED_TEXT) == retired_cases
+
+
+def test_an_open_attempt_whose_case_was_replaced_can_be_finished_and_is_scored_on_the_rest(
+    app, client, learner, monkeypatch
+):
+    attempt_id = attempt_id_from(start(client, CASES))
+    _, items = load_attempt(app, attempt_id)
+    first_case = items[0].vignette_id
+    bank_without(app, monkeypatch, CASES, {items[0].question_id})
+
+    assert client.get(f"/pogingen/{attempt_id}").status_code == 200
+    complete(app, client, attempt_id, right=True)
+
+    attempt, items = load_attempt(app, attempt_id)
+    kept = [item for item in items if item.vignette_id != first_case]
+    assert attempt.is_finished
+    assert attempt.max_points == len(kept) and attempt.points == len(kept) and attempt.percent == 100.0
+    assert all(item.score is None for item in items if item.vignette_id == first_case)
+    assert client.get(f"/pogingen/{attempt_id}/resultaat").status_code == 200
