@@ -253,7 +253,18 @@ def last_page(items: list[AttemptItem]) -> int:
 
 
 def editable_pairs(attempt: Attempt, items: list[AttemptItem], quiz: Quiz) -> list[tuple[AttemptItem, Question]]:
-    return [(item, quiz.question(item.question_id)) for item in items if item.page == attempt.page]
+    """The open page's questions; a question a newer content version removed is shown but not answered."""
+    return [
+        (item, question)
+        for item in items
+        if item.page == attempt.page and (question := quiz.question(item.question_id)) is not None
+    ]
+
+
+def gradable(items: list[AttemptItem], quiz: Quiz) -> list[AttemptItem]:
+    """Items whose question is still in the bank: an attempt started before a content update that
+    removed a question is scored on the rest (docs/toetsplan.md)."""
+    return [item for item in items if quiz.question(item.question_id) is not None]
 
 
 def _claim_revision(attempt: Attempt, expected_revision: int, **changes: object) -> None:
@@ -297,14 +308,16 @@ def save_answers(
     new_page = attempt.page + 1 if advance and attempt.page < last_page(items) else attempt.page
     _claim_revision(attempt, expected_revision, page=new_page)
     _write_items(items, responses, graded=False)
-    unanswered = sum(1 for item in items if item.page <= new_page and _response_of(item, responses) is None)
+    unanswered = sum(
+        1 for item in gradable(items, quiz) if item.page <= new_page and _response_of(item, responses) is None
+    )
     return SaveOutcome(revision=expected_revision + 1, page=new_page, unanswered=unanswered)
 
 
 def unanswered_after(attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict) -> int:
     """How many questions would stay unanswered if `form` were saved (raises on a tampered form)."""
     responses = parse_form(form, editable_pairs(attempt, items, quiz))
-    return sum(1 for item in items if _response_of(item, responses) is None)
+    return sum(1 for item in gradable(items, quiz) if _response_of(item, responses) is None)
 
 
 def _response_of(item: AttemptItem, responses: dict[int, object]) -> object:
@@ -319,8 +332,12 @@ def _write_items(
         response = _response_of(item, responses)
         row = {"id": item.id, "response": response}
         if graded:
-            result = grade(quiz.question(item.question_id), response)
-            row |= {"score": result.score, "correct": result.correct}
+            question = quiz.question(item.question_id)
+            if question is None:  # removed by a newer content version: not scored
+                row |= {"score": None, "correct": None}
+            else:
+                result = grade(question, response)
+                row |= {"score": result.score, "correct": result.correct}
         elif item.position not in responses:
             continue
         rows.append(row)
@@ -344,9 +361,10 @@ def finish_attempt(
     responses = parse_form(form, editable_pairs(attempt, items, quiz))
     if attempt.page < last_page(items):
         raise StaleAttempt  # the finish button only exists on the last stage
-    results = [grade(quiz.question(item.question_id), _response_of(item, responses)) for item in items]
+    scored = gradable(items, quiz)
+    results = [grade(quiz.question(item.question_id), _response_of(item, responses)) for item in scored]
     points = sum(r.score for r in results)
-    max_points = len(items)
+    max_points = len(scored)
     percent = math.floor(1000 * points / max_points) / 10 if max_points else 0.0
     passed = None
     if attempt.mode is AttemptMode.GRADED and quiz.policy.pass_mark_percent is not None:
