@@ -36,6 +36,14 @@ def first_case_question(data: dict) -> dict:
     return data["vignettes"][0]["stages"][0]["questions"][0]
 
 
+def ask_two_cases_of_a_tag_only_one_carries(data: dict) -> None:
+    """Leave `stapeling` on the first case that carries it only, then require two such cases."""
+    tagged = [v for v in data["vignettes"] if "stapeling" in v["covers"]]
+    for vignette in tagged[1:]:
+        vignette["covers"].remove("stapeling")
+    data["require_covers"] = {"stapeling": 2}
+
+
 # ---------------------------------------------------------------- the blueprint file
 
 
@@ -116,27 +124,27 @@ def test_case_questions_carry_goals_level_and_needs_case_and_cases_a_setting():
     [
         (
             lambda d: d["vignettes"][0].update(setting="huisarts"),
-            "casus 'cs-noor'.setting: onbekende setting 'huisarts' (regel: kies uit consultatiebureau,",
+            "casus 'cs-fenna'.setting: onbekende setting 'huisarts' (regel: kies uit consultatiebureau,",
         ),
-        (lambda d: d["vignettes"][0].pop("setting"), "casus 'cs-noor'.setting: onbekende setting None"),
+        (lambda d: d["vignettes"][0].pop("setting"), "casus 'cs-fenna'.setting: onbekende setting None"),
         (
             lambda d: d["vignettes"][0].update(covers=["kind", "opeenhoping"]),
-            "casus 'cs-noor'.covers: onbekend label 'opeenhoping' (regel: kies uit",
+            "casus 'cs-fenna'.covers: onbekend label 'opeenhoping' (regel: kies uit",
         ),
         (
             lambda d: first_case_question(d).pop("needs_case"),
-            "vraag 'cs-noor-1'.needs_case: regel: elke casusvraag zegt true of false",
+            "vraag 'cs-fenna-1'.needs_case: regel: elke casusvraag zegt true of false",
         ),
         (
             lambda d: first_case_question(d).update(goals=["casus-onbekend"]),
-            "vraag 'cs-noor-1'.goals: onbekend doel 'casus-onbekend' (regel: elk doel staat in toetsmatrijs.yaml)",
+            "vraag 'cs-fenna-1'.goals: onbekend doel 'casus-onbekend' (regel: elk doel staat in toetsmatrijs.yaml)",
         ),
         (
             lambda d: first_case_question(d).update(level="synthese"),
-            "vraag 'cs-noor-1'.level: onbekend niveau 'synthese'",
+            "vraag 'cs-fenna-1'.level: onbekend niveau 'synthese'",
         ),
         (
-            lambda d: d.update(require_covers={"stapeling": 2}),
+            ask_two_cases_of_a_tag_only_one_carries,
             "require_covers.stapeling: regel: er zijn 1 casussen met dit label, een poging vraagt er 2",
         ),
         (
