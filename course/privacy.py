@@ -35,6 +35,7 @@ from course.models import (
     AttemptItem,
     AuditEvent,
     Certificate,
+    ExternalIdentity,
     Group,
     GroupMember,
     Invitation,
@@ -71,6 +72,7 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("login_sessions", "user_id"): ("exported (device label, start, last use)", "deleted"),
     ("recovery_codes", "user_id"): ("exported as the number of unused codes (never the codes)", "deleted"),
     ("passkeys", "user_id"): ("exported (name, added, last used; not the key)", "deleted"),
+    ("external_identities", "user_id"): ("exported (source, issuer, subject, linked, last used)", "deleted"),
     ("account_tokens", "user_id"): (
         "exported as the new address waiting for confirmation, if any (never a token)",
         "deleted, with mail still waiting for a new address",
@@ -139,6 +141,12 @@ def export_user(user: User) -> dict[str, Any]:
         "passkeys": [
             _row(p, "name", "created_at", "last_used_at")
             for p in scalars(sa.select(Passkey).where(Passkey.user_id == uid).order_by(Passkey.id))
+        ],
+        "external_identities": [
+            _row(e, "source", "issuer", "subject", "created_at", "last_used_at")
+            for e in scalars(
+                sa.select(ExternalIdentity).where(ExternalIdentity.user_id == uid).order_by(ExternalIdentity.id)
+            )
         ],
         "sessions": [
             _row(s, "device", "created_at", "last_seen_at")
@@ -326,6 +334,7 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(LoginSession).where(LoginSession.user_id == uid))
     execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     execute(sa.delete(Passkey).where(Passkey.user_id == uid))
+    execute(sa.delete(ExternalIdentity).where(ExternalIdentity.user_id == uid))
     # That an account was erased, and by whom; not which: that would keep the id the erasure removes.
     audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", None)
     db.session.delete(user)

@@ -24,6 +24,7 @@ from course.models import (
     AuditEvent,
     Certificate,
     CertificateStatus,
+    ExternalIdentity,
     Group,
     GroupMember,
     Invitation,
@@ -470,6 +471,10 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
         # A reminder the learner was sent (flask course send-reminders, tests/test_reminders.py).
         db.session.add(
             ReminderSent(user_id=learner.id, module_id="m", kind=ReminderKind.OVERDUE, occasion="2026-12-01")
+        )
+        # The learner's LMS account, linked by a launch (LTI 1.3).
+        db.session.add(
+            ExternalIdentity(user_id=learner.id, source="lti", issuer="https://lms.example.org", subject="u-17")
         )
         db.session.commit()
     # The learner asked to move to a new address but never confirmed it: a link token and a mail wait.

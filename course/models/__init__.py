@@ -4,6 +4,7 @@ from course.models.account_token import AccountToken, TokenPurpose
 from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
+from course.models.external_identity import ExternalIdentity
 from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
 from course.models.login_failure import LoginFailure
 from course.models.login_session import LoginSession, Passkey, RecoveryCode
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEvent",
     "Certificate",
     "CertificateStatus",
+    "ExternalIdentity",
     "Group",
     "GroupMember",
     "Invitation",
