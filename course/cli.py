@@ -15,6 +15,7 @@ from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
 from course.names import InvalidName
+from course.quizzes import blueprint
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -25,13 +26,25 @@ DEMO_ACCOUNTS = (
 )
 
 
-@course_cli.command("check")
-def check() -> None:
-    """Validate content/ and quizzes/; exit 1 naming the file and the problem."""
+def _load_or_exit():
     try:
-        catalog = load_catalog(current_app.config["CONTENT_DIR"], current_app.config["QUIZZES_DIR"])
+        return load_catalog(current_app.config["CONTENT_DIR"], current_app.config["QUIZZES_DIR"])
     except ContentError as exc:
         click.echo(f"Inhoud ongeldig: {exc}", err=True)
+        sys.exit(1)
+
+
+@course_cli.command("check")
+def check() -> None:
+    """Validate content/ and quizzes/, then the blueprint and case-test rules; exit 1 naming file, id and rule."""
+    catalog = _load_or_exit()
+    problems = blueprint.blueprint_problems(catalog.blueprint, catalog.quizzes)
+    for quiz in catalog.quizzes:
+        problems += blueprint.case_content_problems(quiz)
+    if problems:
+        click.echo(f"Inhoud ongeldig: {len(problems)} regel(s) geschonden.", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
         sys.exit(1)
     sections = sum(len(lesson.sections) for lesson in catalog.lessons)
     questions = sum(len(quiz.all_questions) for quiz in catalog.quizzes)
@@ -40,6 +53,22 @@ def check() -> None:
         f"{len(catalog.glossary)} begrippen, {len(catalog.quizzes)} toetsen met {questions} vragen "
         f"(versie {catalog.module.content_version})."
     )
+
+
+@course_cli.command("blueprint")
+def print_blueprint() -> None:
+    """Print the test blueprint: per graded test, goals x sections x levels with question counts."""
+    catalog = _load_or_exit()
+    for quiz in blueprint.graded(catalog.quizzes):
+        per_attempt = (
+            f"{quiz.vignettes_per_attempt} casussen per poging"
+            if quiz.vignettes
+            else f"{sum(d.count for d in quiz.draw) or len(quiz.questions)} vragen per poging"
+        )
+        click.echo(
+            f"\n{quiz.title} ({blueprint.file_label(quiz.source_file)}): {len(quiz.all_questions)} vragen, {per_attempt}"
+        )
+        click.echo(blueprint.render_matrix(catalog.blueprint, quiz))
 
 
 @course_cli.command("create-user")

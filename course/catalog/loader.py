@@ -28,7 +28,7 @@ _SECTION_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
     """Everything under content/ and quizzes/, validated. Raises ContentError."""
-    from course.quizzes.loader import load_quizzes
+    from course.quizzes.loader import load_blueprint, load_quizzes
 
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
@@ -38,7 +38,10 @@ def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
     section_numbers = {s.number for lesson in lessons for s in lesson.sections}
     glossary = _load_glossary(content_dir / "glossary.yaml", section_numbers)
     source_page = _load_page(content_dir / "source.md")
-    quizzes = load_quizzes(quizzes_dir, section_numbers, {lesson.id for lesson in lessons}, module.pass_mark_percent)
+    blueprint = load_blueprint(quizzes_dir, {lesson.id: lesson.learning_goals for lesson in lessons})
+    quizzes = load_quizzes(
+        quizzes_dir, section_numbers, {lesson.id for lesson in lessons}, module.pass_mark_percent, blueprint
+    )
     graded = {quiz.id for quiz in quizzes if quiz.is_graded}
     for quiz_id in module.completion.quizzes_passed:
         if quiz_id not in graded:
@@ -46,7 +49,14 @@ def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
                 content_dir / "module.yaml",
                 f"completion.quizzes_passed: '{quiz_id}' is geen eindtoets of casustoets in quizzes/",
             )
-    return Catalog(module=module, lessons=lessons, glossary=glossary, source_page=source_page, quizzes=quizzes)
+    return Catalog(
+        module=module,
+        lessons=lessons,
+        glossary=glossary,
+        source_page=source_page,
+        quizzes=quizzes,
+        blueprint=blueprint,
+    )
 
 
 def _read_yaml(path: Path) -> Any:

@@ -5,7 +5,7 @@ from functools import cached_property
 
 from markupsafe import Markup
 
-from course.quizzes.definitions import Question, Quiz
+from course.quizzes.definitions import Blueprint, Question, Quiz
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class Catalog:
     glossary: tuple[GlossaryTerm, ...]
     source_page: Page
     quizzes: tuple[Quiz, ...] = ()
+    blueprint: Blueprint | None = None
 
     def quiz(self, quiz_id: str) -> Quiz | None:
         return next((quiz for quiz in self.quizzes if quiz.id == quiz_id), None)

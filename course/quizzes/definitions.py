@@ -32,7 +32,42 @@ COVERAGE_TAGS = (
     "beschermend",  # protective factors
     "compensatie-kindrisico",  # parent/family protection compensates a child risk factor
     "geen-compensatie-ouderrisico",  # favourable child factors do not compensate a parent risk
+    "stapeling",  # risks accumulate across domains
 )
+
+# Cognitive levels of the test blueprint (quizzes/toetsmatrijs.yaml), lowest first.
+LEVELS = ("kennis", "begrip", "toepassing", "analyse")
+
+# Where a case is set: the practice the learner works in.
+SETTINGS = (
+    "consultatiebureau",
+    "jeugdteam",
+    "pleegzorg",
+    "kinderopvang",
+    "kraamzorg",
+    "verloskunde",
+    "volwassenen-ggz",
+    "wijkteam",
+)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A learning goal of the blueprint; lesson goals mirror a lesson's `learning_goals`."""
+
+    id: str
+    level: str
+    text: str
+    lesson: str | None = None  # None for the case goals (application and analysis)
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    goals: tuple[Goal, ...]
+    source_file: str = ""
+
+    def goal(self, goal_id: str) -> Goal | None:
+        return next((g for g in self.goals if g.id == goal_id), None)
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,9 @@ class Question:
     options: tuple[Option, ...] = ()
     categories: tuple[Category, ...] = ()
     items: tuple[MatchItem, ...] = ()
+    goals: tuple[str, ...] = ()  # blueprint goal ids (required in summative and case tests)
+    level: str | None = None  # one of LEVELS
+    needs_case: bool | None = None  # case questions: can it be answered only with the case text?
     source_file: str = ""
 
     def option(self, option_id: str) -> Option | None:
@@ -91,6 +129,7 @@ class Vignette:
     title: str
     covers: tuple[str, ...]
     stages: tuple[Stage, ...]
+    setting: str = ""
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -124,6 +163,10 @@ class Quiz:
     draw: tuple[Draw, ...] = ()
     vignettes: tuple[Vignette, ...] = ()
     vignettes_per_attempt: int = 0
+    # Case test: every attempt holds at least this many cases with each tag, as (tag, count) pairs.
+    require_covers: tuple[tuple[str, int], ...] = ()
+    # Final test: sections every attempt must hold a question of (the leaves: "1", "2.1", ... "6").
+    cover_sections: tuple[str, ...] = ()
     source_file: str = ""
     _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 

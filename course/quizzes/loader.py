@@ -11,9 +11,13 @@ import yaml
 from course.catalog.errors import ContentError
 from course.quizzes.definitions import (
     COVERAGE_TAGS,
+    LEVELS,
+    SETTINGS,
+    Blueprint,
     Category,
     Counting,
     Draw,
+    Goal,
     MatchItem,
     Option,
     Policy,
@@ -28,6 +32,7 @@ from course.quizzes.definitions import (
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "matching")
 TRUE_FALSE_LABELS = ("Waar", "Niet waar")
+BLUEPRINT_FILE = "toetsmatrijs.yaml"
 
 _DEFAULT_POLICY = {
     QuizKind.FORMATIVE: {"max_attempts": None, "cooldown_minutes": 0, "counts": "best", "review": "immediately"},
@@ -86,16 +91,68 @@ class _Reader:
         return value
 
 
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ContentError(path, "geen geldige UTF-8-tekst") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"ongeldige YAML: {exc}") from None
+
+
+def load_blueprint(quizzes_dir: Path, lesson_goals: dict[str, tuple[str, ...]]) -> Blueprint:
+    """quizzes/toetsmatrijs.yaml: every lesson goal (`<lesson id>-<n>`) with a level, plus the case goals."""
+    path = Path(quizzes_dir) / BLUEPRINT_FILE
+    if not path.is_file():
+        raise ContentError(path, "bestand ontbreekt (de toetsmatrijs met de leerdoelen)")
+    r = _Reader(path)
+    data = r.mapping(_read(path), "", {"goals"})
+    mirrored = {
+        f"{lesson}-{n}": (lesson, text) for lesson, texts in lesson_goals.items() for n, text in enumerate(texts, 1)
+    }
+    goals: list[Goal] = []
+    for i, raw in enumerate(r.items(data, "goals", "")):
+        g = r.mapping(raw, f"goals[{i}]", {"id", "level", "text"})
+        goal_id = r.ident(g, "id", f"goals[{i}]")
+        where = f"doel '{goal_id}'"
+        if any(goal.id == goal_id for goal in goals):
+            raise r.fail(where, "regel: elk doel-id komt één keer voor")
+        level = g.get("level")
+        if level not in LEVELS:
+            raise r.fail(f"{where}.level", f"onbekend niveau {level!r} (regel: kies uit {', '.join(LEVELS)})")
+        if goal_id in mirrored:
+            if "text" in g:
+                raise r.fail(f"{where}.text", "regel: een lesdoel neemt zijn tekst uit learning_goals van de les")
+            lesson, text = mirrored[goal_id]
+            goals.append(Goal(goal_id, level, text, lesson))
+        elif any(goal_id.startswith(f"{lesson}-") and goal_id[len(lesson) + 1 :].isdigit() for lesson in lesson_goals):
+            raise r.fail(where, "regel: de les heeft geen leerdoel met dit nummer (learning_goals in de les)")
+        else:
+            goals.append(Goal(goal_id, level, r.text(g, "text", where)))
+    missing = [goal_id for goal_id in mirrored if all(goal.id != goal_id for goal in goals)]
+    if missing:
+        raise r.fail(f"doel '{missing[0]}'", "ontbreekt (regel: elk leerdoel van een les staat in de toetsmatrijs)")
+    return Blueprint(goals=tuple(goals), source_file=str(path))
+
+
 def load_quizzes(
-    quizzes_dir: Path, section_numbers: set[str], lesson_ids: set[str], default_pass_mark: int
+    quizzes_dir: Path,
+    section_numbers: set[str],
+    lesson_ids: set[str],
+    default_pass_mark: int,
+    blueprint: Blueprint | None = None,
 ) -> tuple[Quiz, ...]:
+    """Every quiz file except the blueprint. With a blueprint, goal ids must exist in it."""
     quizzes_dir = Path(quizzes_dir)
     if not quizzes_dir.is_dir():
         raise ContentError(quizzes_dir, "map met toetsen ontbreekt")
+    goal_ids = {g.id for g in blueprint.goals} if blueprint else None
     quizzes: list[Quiz] = []
     seen_questions: dict[str, str] = {}
     for path in sorted(quizzes_dir.glob("*.yaml")):
-        quiz = _load_quiz(path, section_numbers, lesson_ids, default_pass_mark)
+        if path.name == BLUEPRINT_FILE:
+            continue
+        quiz = _load_quiz(path, section_numbers, lesson_ids, default_pass_mark, goal_ids)
         if any(q.id == quiz.id for q in quizzes):
             raise ContentError(path, f"id: toets '{quiz.id}' bestaat al")
         for question in quiz.all_questions:
@@ -106,14 +163,11 @@ def load_quizzes(
     return tuple(quizzes)
 
 
-def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], default_pass_mark: int) -> Quiz:
+def _load_quiz(
+    path: Path, section_numbers: set[str], lesson_ids: set[str], default_pass_mark: int, goal_ids: set[str] | None
+) -> Quiz:
     r = _Reader(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ContentError(path, "geen geldige UTF-8-tekst") from None
-    except yaml.YAMLError as exc:
-        raise ContentError(path, f"ongeldige YAML: {exc}") from None
+    raw = _read(path)
     data = r.mapping(
         raw,
         "",
@@ -128,8 +182,14 @@ def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], defa
             "questions",
             "vignettes",
             "vignettes_per_attempt",
+            "require_covers",
+            "cover_every_section",
         },
     )
+    if "cover_every_section" in data and (
+        data.get("kind") != "summative" or not isinstance(data["cover_every_section"], bool)
+    ):
+        raise r.fail("cover_every_section", "regel: alleen een eindtoets (summative), true of false")
     quiz_id = r.ident(data, "id", "")
     if quiz_id != path.stem:
         raise r.fail("id", f"moet gelijk zijn aan de bestandsnaam ('{path.stem}')")
@@ -146,11 +206,13 @@ def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], defa
         raise r.fail("lesson", "alleen een kennischeck (formative) hoort bij één les")
 
     policy = _policy(r, data.get("policy", {}), kind, default_pass_mark)
-    build = _QuestionBuilder(r, section_numbers)
+    build = _QuestionBuilder(r, section_numbers, kind, goal_ids)
     questions: tuple[Question, ...] = ()
     vignettes: tuple[Vignette, ...] = ()
     draw: tuple[Draw, ...] = ()
     per_attempt = 0
+    require_covers: tuple[tuple[str, int], ...] = ()
+    cover_sections: tuple[str, ...] = ()
     if kind is QuizKind.VIGNETTE:
         if "questions" in data or "draw" in data:
             raise r.fail("questions", "een casustoets heeft 'vignettes', geen losse 'questions' of 'draw'")
@@ -161,13 +223,17 @@ def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], defa
         if len(ids) != len(set(ids)):
             raise r.fail("vignettes", "een casus-id komt meer dan eens voor")
         per_attempt = r.integer(data, "vignettes_per_attempt", "", 1, len(vignettes))
+        require_covers = _require_covers(r, data.get("require_covers", {}), vignettes, per_attempt)
     else:
-        if "vignettes" in data or "vignettes_per_attempt" in data:
+        if "vignettes" in data or "vignettes_per_attempt" in data or "require_covers" in data:
             raise r.fail("vignettes", "alleen een casustoets (kind: vignette) heeft casussen")
         questions = tuple(
             build.question(raw_q, f"questions[{i}]") for i, raw_q in enumerate(r.items(data, "questions", ""))
         )
         draw = _draw(r, data.get("draw"), questions)
+        if kind is QuizKind.SUMMATIVE and data.get("cover_every_section", False) is True:
+            cover_sections = leaf_sections(section_numbers)
+            _check_section_cover(r, questions, draw, cover_sections)
 
     asked = [q.id for q in questions] + [q.id for v in vignettes for q in v.questions]
     repeated = sorted({qid for qid in asked if asked.count(qid) > 1})
@@ -184,6 +250,8 @@ def _load_quiz(path: Path, section_numbers: set[str], lesson_ids: set[str], defa
         draw=draw,
         vignettes=vignettes,
         vignettes_per_attempt=per_attempt,
+        require_covers=require_covers,
+        cover_sections=cover_sections,
         source_file=str(path),
     )
 
@@ -240,12 +308,68 @@ def _draw(r: _Reader, raw: Any, questions: tuple[Question, ...]) -> tuple[Draw, 
     return tuple(draws)
 
 
+def leaf_sections(section_numbers: set[str]) -> tuple[str, ...]:
+    """The numbered sections without subsections ("4" has 4.1 and 4.2, so it is not one), in order."""
+    leaves = [n for n in section_numbers if not any(m.startswith(f"{n}.") for m in section_numbers)]
+    return tuple(sorted(leaves, key=lambda n: tuple(int(part) for part in n.split("."))))
+
+
+def section_slots(questions: tuple[Question, ...], draw: tuple[Draw, ...], sections: tuple[str, ...]) -> dict | None:
+    """Assign every section to a pool that has a question of it, no pool more sections than it draws.
+    Returns {section: pool}, or None when the pools cannot cover every section in one attempt."""
+    capacity = {d.pool: d.count for d in draw}
+    options = {s: sorted({q.pool for q in questions if q.section == s and q.pool in capacity}) for s in sections}
+    assigned: dict[str, str] = {}
+
+    def place(section: str, tried: set[str]) -> bool:  # augmenting path (bipartite matching)
+        for pool in options[section]:
+            if pool in tried:
+                continue
+            tried.add(pool)
+            holders = [s for s, p in assigned.items() if p == pool]
+            if len(holders) < capacity[pool]:
+                assigned[section] = pool
+                return True
+            for holder in holders:
+                del assigned[holder]
+                assigned[section] = pool
+                if place(holder, tried):
+                    return True
+                del assigned[section]
+                assigned[holder] = pool
+        return False
+
+    for section in sections:
+        if not place(section, set()):
+            return None
+    return assigned
+
+
+def _check_section_cover(
+    r: _Reader, questions: tuple[Question, ...], draw: tuple[Draw, ...], sections: tuple[str, ...]
+) -> None:
+    for section in sections:
+        if not any(q.section == section for q in questions):
+            raise r.fail(f"sectie {section}", "regel: elke genummerde sectie heeft minstens één vraag in de eindtoets")
+    if section_slots(questions, draw, sections) is None:
+        raise r.fail(
+            "draw", "regel: de pools trekken te weinig vragen om elke genummerde sectie in elke poging te toetsen"
+        )
+
+
 def _vignette(r: _Reader, build: _QuestionBuilder, raw: Any, where: str) -> Vignette:
-    data = r.mapping(raw, where, {"id", "title", "covers", "stages"})
+    data = r.mapping(raw, where, {"id", "title", "covers", "setting", "stages"})
+    vignette_id = r.ident(data, "id", where)
+    where = f"casus '{vignette_id}'"
+    setting = data.get("setting")
+    if setting not in SETTINGS:
+        raise r.fail(f"{where}.setting", f"onbekende setting {setting!r} (regel: kies uit {', '.join(SETTINGS)})")
     covers = r.items(data, "covers", where)
     for tag in covers:
         if tag not in COVERAGE_TAGS:
-            raise r.fail(f"{where}.covers", f"onbekend label '{tag}' (kies uit {', '.join(COVERAGE_TAGS)})")
+            raise r.fail(f"{where}.covers", f"onbekend label '{tag}' (regel: kies uit {', '.join(COVERAGE_TAGS)})")
+    if len(set(covers)) != len(covers):
+        raise r.fail(f"{where}.covers", "regel: elk label één keer")
     stages = []
     for s, raw_s in enumerate(r.items(data, "stages", where)):
         stage_where = f"{where}.stages[{s}]"
@@ -256,14 +380,84 @@ def _vignette(r: _Reader, build: _QuestionBuilder, raw: Any, where: str) -> Vign
         )
         stages.append(Stage(text=r.text(stage, "text", stage_where), questions=questions))
     return Vignette(
-        id=r.ident(data, "id", where), title=r.text(data, "title", where), covers=tuple(covers), stages=tuple(stages)
+        id=vignette_id,
+        title=r.text(data, "title", where),
+        covers=tuple(covers),
+        stages=tuple(stages),
+        setting=setting,
+    )
+
+
+def _require_covers(
+    r: _Reader, raw: Any, vignettes: tuple[Vignette, ...], per_attempt: int
+) -> tuple[tuple[str, int], ...]:
+    """Tags every attempt must hold; refused when no draw of `per_attempt` cases can meet them."""
+    data = r.mapping(raw, "require_covers", set(COVERAGE_TAGS))
+    required = []
+    for tag in data:
+        required.append((tag, r.integer(data, tag, "require_covers", 1, per_attempt)))
+    for tag, count in required:
+        tagged = sum(tag in v.covers for v in vignettes)
+        if tagged < count:
+            raise r.fail(
+                f"require_covers.{tag}",
+                f"regel: er zijn {tagged} casussen met dit label, een poging vraagt er {count}",
+            )
+    if required and not feasible_cover(vignettes, dict(required), per_attempt):
+        raise r.fail("require_covers", f"regel: geen trekking van {per_attempt} casussen haalt alle eisen tegelijk")
+    return tuple(required)
+
+
+def feasible_cover(vignettes: tuple[Vignette, ...], required: dict[str, int], per_attempt: int) -> bool:
+    """Whether some set of `per_attempt` cases holds every required tag often enough."""
+    from itertools import combinations
+
+    return any(
+        all(sum(tag in v.covers for v in chosen) >= count for tag, count in required.items())
+        for chosen in combinations(vignettes, per_attempt)
     )
 
 
 class _QuestionBuilder:
-    def __init__(self, reader: _Reader, section_numbers: set[str]) -> None:
+    def __init__(self, reader: _Reader, section_numbers: set[str], kind: QuizKind, goal_ids: set[str] | None) -> None:
         self.r = reader
         self.sections = section_numbers
+        self.kind = kind
+        self.goal_ids = goal_ids
+
+    def _blueprint_fields(self, data: dict[str, Any], where: str) -> dict[str, Any]:
+        """`goals`, `level` (required in graded tests) and `needs_case` (case questions only)."""
+        r = self.r
+        graded = self.kind is not QuizKind.FORMATIVE
+        goals = data.get("goals")
+        if goals is None and graded:
+            raise r.fail(f"{where}.goals", "ontbreekt (regel: elke toetsvraag hoort bij minstens één doel)")
+        goals = goals or []
+        if not isinstance(goals, list) or (graded and not goals) or not all(isinstance(g, str) for g in goals):
+            raise r.fail(f"{where}.goals", "regel: een lijst met doel-id's uit toetsmatrijs.yaml")
+        if len(set(goals)) != len(goals):
+            raise r.fail(f"{where}.goals", "regel: elk doel één keer")
+        if self.goal_ids is not None:
+            for goal in goals:
+                if goal not in self.goal_ids:
+                    raise r.fail(
+                        f"{where}.goals", f"onbekend doel '{goal}' (regel: elk doel staat in toetsmatrijs.yaml)"
+                    )
+        level = data.get("level")
+        if level is None and graded:
+            raise r.fail(f"{where}.level", f"ontbreekt (regel: elke toetsvraag heeft een niveau: {', '.join(LEVELS)})")
+        if level is not None and level not in LEVELS:
+            raise r.fail(f"{where}.level", f"onbekend niveau {level!r} (regel: kies uit {', '.join(LEVELS)})")
+        needs_case = data.get("needs_case")
+        if self.kind is QuizKind.VIGNETTE:
+            if not isinstance(needs_case, bool):
+                raise r.fail(
+                    f"{where}.needs_case",
+                    "regel: elke casusvraag zegt true of false (alleen met de casus te beantwoorden?)",
+                )
+        elif "needs_case" in data:
+            raise r.fail(f"{where}.needs_case", "regel: alleen casusvragen hebben needs_case")
+        return {"goals": tuple(goals), "level": level, "needs_case": needs_case}
 
     def question(self, raw: Any, where: str, pooled: bool = True) -> Question:
         r = self.r
@@ -282,6 +476,9 @@ class _QuestionBuilder:
                 "explanation_false",
                 "categories",
                 "items",
+                "goals",
+                "level",
+                "needs_case",
             },
         )
         qid = r.ident(data, "id", where)
@@ -302,6 +499,7 @@ class _QuestionBuilder:
             "prompt": r.text(data, "prompt", where),
             "pool": pool,
             "source_file": str(r.path),
+            **self._blueprint_fields(data, where),
         }
         if qtype in ("single_choice", "multiple_response"):
             return Question(**common, options=self._options(data, where, qtype))
