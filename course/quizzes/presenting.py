@@ -35,7 +35,7 @@ class ShownQuestion:
     position: int
     type: str
     prompt: str
-    section: Section
+    section: Section | None  # None: a retired question (no longer in the bank)
     editable: bool
     options: list[ShownOption] = field(default_factory=list)
     rows: list[ShownRow] = field(default_factory=list)
@@ -122,6 +122,10 @@ def present(
         if open_page is not None and item.page > open_page:
             continue
         question = quiz.question(item.question_id)
+        if question is None:  # asked under an earlier content version: the score stays, the text is gone
+            block = blocks.setdefault((item.page, item.vignette_id, "retired"), _block(item, None, open_page))
+            block.questions.append(_retired(item, number, graded))
+            continue
         found = quiz.vignette_stage(question.id) if item.vignette_id else None
         key = (item.page, item.vignette_id, found[1] if found else None)
         block = blocks.get(key)
@@ -130,6 +134,27 @@ def present(
         editable = allow_edit and open_page is not None and item.page == open_page
         block.questions.append(_shown(question, item, number, catalog, editable, show_key, graded))
     return list(blocks.values())
+
+
+RETIRED_TEXT = (
+    "Deze vraag hoorde bij een eerdere versie van de toets en staat niet meer in de vragenbank. "
+    "Je antwoord en je score blijven meetellen zoals ze bij het afronden zijn vastgelegd."
+)
+
+
+def _retired(item: AttemptItem, number: int, graded: bool) -> ShownQuestion:
+    shown = ShownQuestion(
+        number=number,
+        position=item.position,
+        type="retired",
+        prompt=RETIRED_TEXT,
+        section=None,
+        editable=False,
+        answered=item.response is not None,
+    )
+    if graded:
+        shown.score, shown.correct = item.score, item.correct
+    return shown
 
 
 def _block(item: AttemptItem, found: tuple | None, open_page: int | None) -> ShownBlock:

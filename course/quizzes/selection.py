@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from itertools import combinations
 
-from course.quizzes.definitions import Question, Quiz, QuizKind
+from course.quizzes.definitions import Question, Quiz, QuizKind, Vignette
+from course.quizzes.loader import section_slots
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def plan_attempt(quiz: Quiz, seen: Counter, rng: random.Random) -> list[PlannedI
     """The items of a new attempt. `seen` counts how often the learner already got each
     question or vignette id, so a retake draws different ones where the bank allows."""
     if quiz.kind is QuizKind.VIGNETTE:
-        chosen = _least_used_first(list(quiz.vignettes), seen, lambda v: v.id, rng)[: quiz.vignettes_per_attempt]
+        chosen = choose_cases(quiz, seen, rng)
         items: list[PlannedItem] = []
         page = 0
         for vignette in chosen:
@@ -47,14 +49,42 @@ def plan_attempt(quiz: Quiz, seen: Counter, rng: random.Random) -> list[PlannedI
                 page += 1
         return items
     if quiz.draw:
-        questions: list[Question] = []
-        for draw in quiz.draw:
-            pool = [q for q in quiz.questions if q.pool == draw.pool]
-            questions += _least_used_first(pool, seen, lambda q: q.id, rng)[: draw.count]
+        questions = choose_questions(quiz, seen, rng)
         rng.shuffle(questions)
     else:
         questions = list(quiz.questions)
     return [PlannedItem(q.id, 0, None, display_order(q, rng)) for q in questions]
+
+
+def choose_questions(quiz: Quiz, seen: Counter, rng: random.Random) -> list[Question]:
+    """`count` questions per pool. When the quiz covers every section, each pool first takes, for each
+    section assigned to it, the question of that section seen least; the rest of the pool's count goes
+    to the questions seen least. The loader has checked that an assignment exists."""
+    slots = section_slots(quiz.questions, quiz.draw, quiz.cover_sections) if quiz.cover_sections else {}
+    chosen: list[Question] = []
+    for draw in quiz.draw:
+        pool = _least_used_first([q for q in quiz.questions if q.pool == draw.pool], seen, lambda q: q.id, rng)
+        picked = [next(q for q in pool if q.section == section) for section, p in slots.items() if p == draw.pool]
+        picked += [q for q in pool if q not in picked][: draw.count - len(picked)]
+        chosen += picked
+    return chosen
+
+
+def choose_cases(quiz: Quiz, seen: Counter, rng: random.Random) -> list[Vignette]:
+    """`vignettes_per_attempt` cases holding every tag of `require_covers` often enough; of those sets,
+    the one whose cases the learner saw least (fewest earlier sightings in total), ties at random.
+    The loader has checked that such a set exists; banks are small (12 cases: 220 sets of 3)."""
+    required = dict(quiz.require_covers)
+    candidates = [
+        combo
+        for combo in combinations(quiz.vignettes, quiz.vignettes_per_attempt)
+        if all(sum(tag in v.covers for v in combo) >= n for tag, n in required.items())
+    ]
+    rng.shuffle(candidates)
+    best = min(candidates, key=lambda combo: sum(seen[v.id] for v in combo))
+    cases = list(best)
+    rng.shuffle(cases)
+    return cases
 
 
 def plan_practice(quiz: Quiz, mistakes: list[str], rng: random.Random) -> list[PlannedItem]:
