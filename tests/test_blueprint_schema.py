@@ -36,11 +36,12 @@ def first_case_question(data: dict) -> dict:
     return data["vignettes"][0]["stages"][0]["questions"][0]
 
 
-def tag_one_case_only(data: dict, tag: str) -> None:
-    """Leave `tag` on the first case only, whatever the bank holds now."""
-    for vignette in data["vignettes"]:
-        vignette["covers"] = [t for t in vignette["covers"] if t != tag]
-    data["vignettes"][0]["covers"].append(tag)
+def ask_two_cases_of_a_tag_only_one_carries(data: dict) -> None:
+    """Leave `stapeling` on the first case that carries it only, then require two such cases."""
+    tagged = [v for v in data["vignettes"] if "stapeling" in v["covers"]]
+    for vignette in tagged[1:]:
+        vignette["covers"].remove("stapeling")
+    data["require_covers"] = {"stapeling": 2}
 
 
 # ---------------------------------------------------------------- the blueprint file
@@ -143,7 +144,7 @@ def test_case_questions_carry_goals_level_and_needs_case_and_cases_a_setting():
             "vraag 'cs-noor-1'.level: onbekend niveau 'synthese'",
         ),
         (
-            lambda d: tag_one_case_only(d, "stapeling") or d.update(require_covers={"stapeling": 2}),
+            ask_two_cases_of_a_tag_only_one_carries,
             "require_covers.stapeling: regel: er zijn 1 casussen met dit label, een poging vraagt er 2",
         ),
         (
