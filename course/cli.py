@@ -15,7 +15,7 @@ from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.models import Role
 from course.names import InvalidName
-from course.quizzes import blueprint
+from course.quizzes import blueprint, item_writing
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -36,11 +36,13 @@ def _load_or_exit():
 
 @course_cli.command("check")
 def check() -> None:
-    """Validate content/ and quizzes/, then the blueprint and case-test rules; exit 1 naming file, id and rule."""
+    """Validate content/ and quizzes/, then the blueprint, case-test and item-writing rules (docs/toetsplan.md);
+    exit 1 naming file, id and rule."""
     catalog = _load_or_exit()
     problems = blueprint.blueprint_problems(catalog.blueprint, catalog.quizzes)
     for quiz in catalog.quizzes:
         problems += blueprint.case_content_problems(quiz)
+    problems += item_writing.item_writing_problems(catalog.quizzes)
     if problems:
         click.echo(f"Inhoud ongeldig: {len(problems)} regel(s) geschonden.", err=True)
         for problem in problems:

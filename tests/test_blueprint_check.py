@@ -121,11 +121,11 @@ def test_a_goal_without_a_final_or_case_question_is_reported(tmp_path):
     for vignette in data["vignettes"]:
         for stage in vignette["stages"]:
             for question in stage["questions"]:
-                if question["goals"] == ["casus-grenzen"]:
-                    question["goals"] = ["casus-stapeling"]
+                if question["goals"] == ["casus-verandering"]:
+                    question["goals"] = ["casus-factoren-wegen"]
     found = problems_of(bank_with(tmp_path, data))
     assert (
-        "quizzes/toetsmatrijs.yaml: doel 'casus-grenzen': regel: elk doel heeft minstens één vraag in de "
+        "quizzes/toetsmatrijs.yaml: doel 'casus-verandering': regel: elk doel heeft minstens één vraag in de "
         "eindtoets of de casustoets"
     ) in found
 

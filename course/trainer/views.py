@@ -25,7 +25,7 @@ from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
 from course.trainer import actions, dashboard, exports, groups
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
-from course.trainer.item_analysis import ItemRow, analyse
+from course.trainer.item_analysis import ItemRow, analyse, reliability
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 PAGE_SIZE = 100
@@ -386,6 +386,7 @@ def item_analysis(quiz_id: str):
         "trainer/item_analysis.html",
         quiz=quiz,
         stats=analyse(quiz, rows),
+        reliability=reliability(quiz, rows),
         attempts=len({r.attempt_id for r in rows}),
         groups=own,
         selected=selected,
