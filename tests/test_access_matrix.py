@@ -56,6 +56,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("lessons.index", "GET"): everyone(200),
     ("lessons.glossary", "GET"): everyone(200),
     ("lessons.source", "GET"): everyone(200),
+    ("lessons.references", "GET"): everyone(200),
     ("lessons.lesson", "GET"): signed_in(200),
     ("lessons.mark_read", "POST"): signed_in(302),
     ("auth.login", "GET"): signed_in(302, anonymous=200),

@@ -90,3 +90,9 @@ def glossary():
 @bp.get("/bron")
 def source():
     return render_template("lessons/source.html")
+
+
+@bp.get("/bronnen")
+def references():
+    """Every citation of the source, with where it is made; the NJi text has no reference list."""
+    return render_template("lessons/references.html")
