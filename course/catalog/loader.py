@@ -201,9 +201,7 @@ def _source_publication(path: Path, raw: Any) -> SourcePublication:
     if not isinstance(raw, dict):
         raise ContentError(path, "veld 'source' (titel, uitgever en datum van de bron) ontbreekt of is geen mapping")
     _reject_unknown(path, raw, {"title", "publisher", "published"})
-    return SourcePublication(
-        **{field: _require_str(path, raw, field) for field in ("title", "publisher", "published")}
-    )
+    return SourcePublication(**{field: _require_str(path, raw, field) for field in ("title", "publisher", "published")})
 
 
 def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:
