@@ -7,6 +7,7 @@ import html
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -147,6 +148,9 @@ def test_the_bronnen_page_lists_every_citation_group_of_the_source_where_it_is_c
         lesson = shipped.section(section).lesson_id
         anchor = "sectie-" + section.replace(".", "-")
         assert html.unescape(link).startswith(f"/lessen/{lesson}#{anchor}:~:text=")
+        # A text fragment: browsers that support it highlight the sentence ("-" would be syntax there).
+        assert unquote(html.unescape(link).split(":~:text=")[1]) == plain(sentence)
+        assert "-" not in link.split(":~:text=")[1]
         assert f"({group})" in plain(sentence)
         assert plain(sentence) in plain(str(shipped.lesson(lesson).html))
     assert listed == expected

@@ -40,7 +40,8 @@ class Citation:
     def fragment(self) -> str:
         """The section anchor with a text fragment that highlights the citing sentence where browsers
         support it (others go to the section)."""
-        return f"{self.section_anchor}:~:text={quote(self.sentence, safe='')}"
+        # In a text directive "-" and "," are syntax (prefix-, -suffix, start,end): encode them too.
+        return f"{self.section_anchor}:~:text={quote(self.sentence, safe='').replace('-', '%2D')}"
 
 
 def _plain(html: str) -> str:
