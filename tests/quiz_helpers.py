@@ -95,14 +95,27 @@ def post_attempt(
     return client.post(f"/pogingen/{attempt_id}/{endpoint}", data=data, **extra)
 
 
-def complete(app, client, attempt_id: int, right: bool | dict[str, bool] = True):
-    """Answer every page (unfolding vignette stages) and finish."""
+def open_decision(app, attempt_id: int):
+    """(last page, the decision closing the open page or None) as the app sees the attempt now."""
+    from course.quizzes import attempts as ops
+
     attempt, items = load_attempt(app, attempt_id)
-    last = max(item.page for item in items)
+    quiz = catalog(app).quiz(attempt.quiz_id)
+    with app.app_context():
+        return attempt, ops.last_page(attempt, items, quiz), ops.pending_decision(attempt, items, quiz)
+
+
+def complete(app, client, attempt_id: int, right: bool | dict[str, bool] = True, choose=lambda pending: 0):
+    """Answer every page (unfolding vignette stages; at a decision of a branching case taking the
+    choice `choose` picks, by its place on the page) and finish."""
+    attempt, last, pending = open_decision(app, attempt_id)
     while attempt.page < last:
-        response = post_attempt(client, attempt_id, "next", answer_fields(app, attempt_id, right))
+        fields = answer_fields(app, attempt_id, right)
+        if pending is not None:
+            fields["decision"] = str(choose(pending))
+        response = post_attempt(client, attempt_id, "next", fields)
         assert response.status_code == 302
-        attempt, _ = load_attempt(app, attempt_id)
+        attempt, last, pending = open_decision(app, attempt_id)
     return post_attempt(client, attempt_id, "finish", answer_fields(app, attempt_id, right))
 
 
