@@ -130,6 +130,24 @@ def with_policy(app, monkeypatch, quiz_id: str, **changes) -> None:
     monkeypatch.setitem(app.extensions, "catalog", replace(current, quizzes=quizzes))
 
 
+def only_cases(app, monkeypatch, vignette_ids: list[str], quiz_id: str = "casustoets", **policy) -> None:
+    """For one test the case test draws exactly these cases (no tag rule), with `policy` changes."""
+    from course.catalog.types import Catalog
+
+    current: Catalog = app.extensions["catalog"]
+    quiz = current.quiz(quiz_id)
+    changed = replace(
+        quiz,
+        vignettes=tuple(quiz.vignette(v) for v in vignette_ids),
+        vignettes_per_attempt=len(vignette_ids),
+        require_covers=(),
+        policy=replace(quiz.policy, **policy),
+        _by_id={},
+    )
+    quizzes = tuple(changed if q.id == quiz_id else q for q in current.quizzes)
+    monkeypatch.setitem(app.extensions, "catalog", replace(current, quizzes=quizzes))
+
+
 # --- the whole module ----------------------------------------------------------------------
 
 REQUIRED = ("eindtoets", "casustoets")

@@ -30,6 +30,7 @@ from tests.quiz_helpers import (
     attempt_id_from,
     complete,
     load_attempt,
+    only_cases,
     open_decision,
     page_state,
     post_attempt,
@@ -67,19 +68,7 @@ def learner(login_as):
 
 
 def only_case(app, monkeypatch, vignette_id: str, **policy) -> None:
-    """The case test draws just this case (and, with `policy`, other retake rules) for one test."""
-    current = app.extensions["catalog"]
-    quiz = current.quiz(CASE_TEST)
-    changed = replace(
-        quiz,
-        vignettes=(quiz.vignette(vignette_id),),
-        vignettes_per_attempt=1,
-        require_covers=(),
-        policy=replace(quiz.policy, **policy),
-        _by_id={},
-    )
-    quizzes = tuple(changed if q.id == CASE_TEST else q for q in current.quizzes)
-    monkeypatch.setitem(app.extensions, "catalog", replace(current, quizzes=quizzes))
+    only_cases(app, monkeypatch, [vignette_id], **policy)
 
 
 def begin(client) -> int:
