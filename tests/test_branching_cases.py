@@ -25,6 +25,7 @@ from course.quizzes.definitions import ReviewPolicy
 from course.quizzes.grading import grade, key_of
 from course.quizzes.loader import path_profile
 from course.quizzes.selection import plan_attempt, plan_stages
+from tests.helpers import add_members, new_group, text
 from tests.quiz_helpers import (
     answer_fields,
     attempt_id_from,
@@ -516,3 +517,31 @@ def test_id_and_next_belong_to_branching_cases_only(tmp_path):
     error = refusal(quizzes)
     assert f"casus '{linear.id}'" in error.problem
     assert "regel: 'id' en 'next' horen alleen bij een casus met keuzes (decision)" in error.problem
+
+
+# ---------------------------------------------------------------- trainers: review, item analysis, exports
+
+
+def test_trainers_see_the_route_and_analyse_and_export_branching_attempts(app, person, monkeypatch):
+    vignette = BRANCHING[0]
+    only_case(app, monkeypatch, vignette.id)
+    trainer, first, second = person(Role.TRAINER, "Tess Trainer"), person(name="Lea Een"), person(name="Bo Twee")
+    group_id = new_group(trainer)
+    add_members(trainer, group_id, first, second)
+    attempts = []
+    for learner, route in zip((first, second), vignette.paths()[:2], strict=True):
+        attempt_id = attempt_id_from(start(learner.client, CASE_TEST))
+        complete(app, learner.client, attempt_id, right=True, choose=choices_along(vignette, route))
+        attempts.append((attempt_id, route))
+
+    for attempt_id, route in attempts:
+        review = unescaped(text(trainer.client.get(f"/trainer/groepen/{group_id}/pogingen/{attempt_id}")))
+        chosen = vignette.stages[0].decision.choice(vignette.stages[route[1]].id)
+        assert f"Jouw keuze: {chosen.text}" in review
+
+    analysis = unescaped(text(trainer.client.get(f"/trainer/toetsen/{CASE_TEST}/analyse")))
+    for route in vignette.paths()[:2]:
+        for question in route_questions(vignette, route):
+            assert question.prompt in analysis  # every question asked on either route has its row
+    for export in ("accreditatie.csv", "accreditatie.xlsx"):
+        assert trainer.client.get(f"/trainer/groepen/{group_id}/{export}").status_code == 200
