@@ -31,6 +31,7 @@ from course.models import (
     AccountToken,
     Assignment,
     Attempt,
+    AttemptDecision,
     AttemptGrant,
     AttemptItem,
     AuditEvent,
@@ -60,7 +61,10 @@ ERASED_DETAILS = {"subject_erased": True}
 # (table, column) -> (what the export holds, what erasure does)
 COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("lesson_reads", "user_id"): ("exported", "deleted"),
-    ("attempts", "user_id"): ("exported with their items", "deleted with their items"),
+    ("attempts", "user_id"): (
+        "exported with their items and decisions",
+        "deleted with their items and decisions",
+    ),
     ("certificates", "user_id"): ("exported", "detached: stays verifiable (name, module, date), see README"),
     ("certificates", "revoked_by_id"): ("exported as revocations made", "set to null"),
     ("audit_events", "actor_id"): ("exported as actions taken", "set to null; the record of the action stays"),
@@ -111,6 +115,13 @@ def export_user(user: User) -> dict[str, Any]:
     items_by_attempt: dict[int, list[AttemptItem]] = {}
     for item in items:
         items_by_attempt.setdefault(item.attempt_id, []).append(item)
+    decisions_by_attempt: dict[int, list[AttemptDecision]] = {}
+    for decision in scalars(
+        sa.select(AttemptDecision)
+        .where(AttemptDecision.attempt_id.in_([a.id for a in attempts]))
+        .order_by(AttemptDecision.attempt_id, AttemptDecision.page)
+    ):
+        decisions_by_attempt.setdefault(decision.attempt_id, []).append(decision)
     certificates = scalars(sa.select(Certificate).where(Certificate.user_id == uid)).all()
     return {
         "exported_at": datetime.now().astimezone().isoformat(),
@@ -182,6 +193,10 @@ def export_user(user: User) -> dict[str, Any]:
                 "items": [
                     _row(i, "position", "question_id", "response", "score", "correct")
                     for i in items_by_attempt.get(a.id, [])
+                ],
+                "decisions": [
+                    _row(d, "vignette_id", "stage_id", "choice", "decided_at")
+                    for d in decisions_by_attempt.get(a.id, [])
                 ],
             }
             for a in attempts
@@ -309,6 +324,7 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(Reflection).where(Reflection.user_id == uid))
     attempt_ids = sa.select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
     execute(sa.delete(AttemptItem).where(AttemptItem.attempt_id.in_(attempt_ids)))
+    execute(sa.delete(AttemptDecision).where(AttemptDecision.attempt_id.in_(attempt_ids)))
     execute(sa.delete(Attempt).where(Attempt.user_id == uid))
     execute(sa.update(Certificate).where(Certificate.user_id == uid).values(user_id=None))
     execute(sa.update(Certificate).where(Certificate.revoked_by_id == uid).values(revoked_by_id=None))

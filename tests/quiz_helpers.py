@@ -95,14 +95,27 @@ def post_attempt(
     return client.post(f"/pogingen/{attempt_id}/{endpoint}", data=data, **extra)
 
 
-def complete(app, client, attempt_id: int, right: bool | dict[str, bool] = True):
-    """Answer every page (unfolding vignette stages) and finish."""
+def open_decision(app, attempt_id: int):
+    """(last page, the decision closing the open page or None) as the app sees the attempt now."""
+    from course.quizzes import attempts as ops
+
     attempt, items = load_attempt(app, attempt_id)
-    last = max(item.page for item in items)
+    quiz = catalog(app).quiz(attempt.quiz_id)
+    with app.app_context():
+        return attempt, ops.last_page(attempt, items, quiz), ops.pending_decision(attempt, items, quiz)
+
+
+def complete(app, client, attempt_id: int, right: bool | dict[str, bool] = True, choose=lambda pending: 0):
+    """Answer every page (unfolding vignette stages; at a decision of a branching case taking the
+    choice `choose` picks, by its place on the page) and finish."""
+    attempt, last, pending = open_decision(app, attempt_id)
     while attempt.page < last:
-        response = post_attempt(client, attempt_id, "next", answer_fields(app, attempt_id, right))
+        fields = answer_fields(app, attempt_id, right)
+        if pending is not None:
+            fields["decision"] = str(choose(pending))
+        response = post_attempt(client, attempt_id, "next", fields)
         assert response.status_code == 302
-        attempt, _ = load_attempt(app, attempt_id)
+        attempt, last, pending = open_decision(app, attempt_id)
     return post_attempt(client, attempt_id, "finish", answer_fields(app, attempt_id, right))
 
 
@@ -113,6 +126,24 @@ def with_policy(app, monkeypatch, quiz_id: str, **changes) -> None:
     current: Catalog = app.extensions["catalog"]
     quiz = current.quiz(quiz_id)
     changed = replace(quiz, policy=replace(quiz.policy, **changes), _by_id={})
+    quizzes = tuple(changed if q.id == quiz_id else q for q in current.quizzes)
+    monkeypatch.setitem(app.extensions, "catalog", replace(current, quizzes=quizzes))
+
+
+def only_cases(app, monkeypatch, vignette_ids: list[str], quiz_id: str = "casustoets", **policy) -> None:
+    """For one test the case test draws exactly these cases (no tag rule), with `policy` changes."""
+    from course.catalog.types import Catalog
+
+    current: Catalog = app.extensions["catalog"]
+    quiz = current.quiz(quiz_id)
+    changed = replace(
+        quiz,
+        vignettes=tuple(quiz.vignette(v) for v in vignette_ids),
+        vignettes_per_attempt=len(vignette_ids),
+        require_covers=(),
+        policy=replace(quiz.policy, **policy),
+        _by_id={},
+    )
     quizzes = tuple(changed if q.id == quiz_id else q for q in current.quizzes)
     monkeypatch.setitem(app.extensions, "catalog", replace(current, quizzes=quizzes))
 

@@ -20,6 +20,7 @@ from tests.quiz_helpers import (
     catalog,
     complete,
     load_attempt,
+    only_cases,
     page_state,
     post_attempt,
     practise,
@@ -328,7 +329,10 @@ def test_practise_without_mistakes_says_so(app, client, learner):
     assert "geen fouten om te oefenen" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_vignette_stages_unfold_and_lock(app, client, learner):
+def test_vignette_stages_unfold_and_lock(app, client, learner, monkeypatch):
+    # Cases without a decision; a case that branches waits for a choice (tests/test_branching_cases.py).
+    linear = [v.id for v in catalog(app).quiz("casustoets").vignettes if not v.branching][:3]
+    only_cases(app, monkeypatch, linear)
     attempt_id = begin(client, "casustoets")
     attempt, items = load_attempt(app, attempt_id)
     quiz = catalog(app).quiz("casustoets")

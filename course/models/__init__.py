@@ -1,7 +1,7 @@
 """Typed models, one module per domain."""
 
 from course.models.account_token import AccountToken, TokenPurpose
-from course.models.attempt import Attempt, AttemptItem, AttemptMode, AttemptStatus
+from course.models.attempt import Attempt, AttemptDecision, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
 from course.models.external_identity import ExternalIdentity
@@ -20,6 +20,7 @@ __all__ = [
     "AccountToken",
     "Assignment",
     "Attempt",
+    "AttemptDecision",
     "AttemptGrant",
     "AttemptItem",
     "AttemptMode",

@@ -92,3 +92,20 @@ class AttemptItem(db.Model):
     correct: Mapped[bool | None]
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
+
+
+class AttemptDecision(db.Model):
+    """How the learner went on at a decision of a branching case: recorded once, never changed.
+
+    The stages of the chosen route are added to the attempt's items in the same transaction."""
+
+    __tablename__ = "attempt_decisions"
+    __table_args__ = (sa.UniqueConstraint("attempt_id", "vignette_id", "stage_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    vignette_id: Mapped[str] = mapped_column(sa.String(120))
+    stage_id: Mapped[str] = mapped_column(sa.String(120))  # the stage that ends with the decision
+    choice: Mapped[str] = mapped_column(sa.String(120))  # the id of the stage the learner chose
+    page: Mapped[int]  # the attempt page the decision closed
+    decided_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

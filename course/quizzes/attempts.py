@@ -15,12 +15,12 @@ from werkzeug.datastructures import MultiDict
 
 from course import failpoints
 from course.extensions import db
-from course.models import Attempt, AttemptGrant, AttemptItem, AttemptMode, AttemptStatus, User
+from course.models import Attempt, AttemptDecision, AttemptGrant, AttemptItem, AttemptMode, AttemptStatus, User
 from course.quizzes import policy
-from course.quizzes.definitions import Question, Quiz
+from course.quizzes.definitions import Choice, Question, Quiz, Vignette
 from course.quizzes.grading import grade
-from course.quizzes.responses import parse_form
-from course.quizzes.selection import PlannedItem, plan_attempt, plan_practice
+from course.quizzes.responses import TamperedSubmission, parse_form
+from course.quizzes.selection import PlannedItem, plan_attempt, plan_practice, plan_stages
 
 
 class AttemptNotAllowed(Exception):
@@ -107,12 +107,19 @@ def _insert(user: User, quiz: Quiz, mode: AttemptMode, number: int, plan: list[P
     attempt = Attempt(user_id=user.id, quiz_id=quiz.id, mode=mode, number=number, content_version=version)
     db.session.add(attempt)
     db.session.flush()
+    _insert_items(attempt, plan)
+    return attempt
+
+
+def _insert_items(attempt: Attempt, plan: list[PlannedItem]) -> None:
+    if not plan:
+        return
     db.session.execute(
         sa.insert(AttemptItem),
         [
             {
                 "attempt_id": attempt.id,
-                "position": position,
+                "position": planned.position or position,
                 "page": planned.page,
                 "question_id": planned.question_id,
                 "vignette_id": planned.vignette_id,
@@ -121,7 +128,6 @@ def _insert(user: User, quiz: Quiz, mode: AttemptMode, number: int, plan: list[P
             for position, planned in enumerate(plan, start=1)
         ],
     )
-    return attempt
 
 
 def _lock_learner(user_id: int) -> None:
@@ -248,8 +254,93 @@ def load_items(attempt: Attempt) -> list[AttemptItem]:
     )
 
 
-def last_page(items: list[AttemptItem]) -> int:
-    return max(item.page for item in items)
+def last_page(attempt: Attempt, items: list[AttemptItem], quiz: Quiz) -> int:
+    """The attempt's last page, counting the stages a branching case adds once the learner decides."""
+    last = max(item.page for item in items)
+    if attempt.mode is AttemptMode.PRACTICE:  # one page; practice never branches
+        return last
+    first_pages: dict[str, int] = {}
+    for item in items:
+        if item.vignette_id:
+            first_pages[item.vignette_id] = min(item.page, first_pages.get(item.vignette_id, item.page))
+    for vignette_id, first in first_pages.items():
+        vignette = quiz.vignette(vignette_id)
+        if vignette is not None and vignette.branching:
+            last = max(last, first + vignette.path_length - 1)
+    return last
+
+
+def load_decisions(attempt: Attempt) -> dict[tuple[str, str], str]:
+    """(case id, stage id) -> id of the stage the learner chose."""
+    rows = db.session.execute(
+        sa.select(AttemptDecision.vignette_id, AttemptDecision.stage_id, AttemptDecision.choice).where(
+            AttemptDecision.attempt_id == attempt.id
+        )
+    )
+    return {(vignette_id, stage_id): choice for vignette_id, stage_id, choice in rows}
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    vignette: Vignette
+    stage_index: int
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self.vignette.stages[self.stage_index].decision.choices
+
+
+def pending_decision(attempt: Attempt, items: list[AttemptItem], quiz: Quiz) -> PendingDecision | None:
+    """The decision that closes the open page of a graded attempt, if it is not made yet."""
+    if attempt.mode is not AttemptMode.GRADED:
+        return None
+    item = next((i for i in items if i.page == attempt.page and i.vignette_id), None)
+    found = quiz.vignette_stage(item.question_id) if item is not None else None
+    if found is None:
+        return None
+    vignette, index = found
+    stage = vignette.stages[index]
+    if stage.decision is None or (vignette.id, stage.id) in load_decisions(attempt):
+        return None
+    return PendingDecision(vignette, index)
+
+
+def parse_decision(form: MultiDict, pending: PendingDecision | None) -> Choice | None:
+    """The chosen way on (the posted value is the choice's place on the page), or None if not chosen.
+
+    A decision where none is open (made already, another page, a replayed form) is refused."""
+    values = form.getlist("decision")
+    if not values:
+        return None
+    if pending is None or len(values) > 1:
+        raise TamperedSubmission("keuze past niet bij deze stap")
+    value = values[0]
+    if not (value.isascii() and value.isdigit()) or len(value) > 1 or int(value) >= len(pending.choices):
+        raise TamperedSubmission("keuze buiten bereik")
+    return pending.choices[int(value)]
+
+
+def _record_decision(
+    attempt: Attempt, items: list[AttemptItem], pending: PendingDecision, choice: Choice, page: int
+) -> list[PlannedItem]:
+    """Store the decision closing `page`; add the chosen stages (up to the next decision) after it."""
+    vignette = pending.vignette
+    db.session.add(
+        AttemptDecision(
+            attempt_id=attempt.id,
+            vignette_id=vignette.id,
+            stage_id=vignette.stages[pending.stage_index].id,
+            choice=choice.next,
+            page=page,
+        )
+    )
+    # The case's places are one block (selection.plan_attempt kept them free): go on after its last one.
+    first_position = max(item.position for item in items if item.vignette_id == vignette.id) + 1
+    planned = plan_stages(
+        vignette, vignette.segment(vignette.stage_index(choice.next)), page + 1, first_position, _rng()
+    )
+    _insert_items(attempt, planned)
+    return planned
 
 
 def editable_pairs(attempt: Attempt, items: list[AttemptItem], quiz: Quiz) -> list[tuple[AttemptItem, Question]]:
@@ -293,6 +384,7 @@ class SaveOutcome:
     revision: int
     page: int
     unanswered: int
+    needs_decision: bool = False  # "verder" on a decision page without a choice: saved, not advanced
 
 
 def save_answers(
@@ -303,19 +395,32 @@ def save_answers(
     expected_revision: int,
     advance: bool = False,
 ) -> SaveOutcome:
-    """Store the answers of the open page; with `advance`, lock it and unlock the next stage."""
+    """Store the answers of the open page; with `advance`, lock it and unlock the next stage.
+
+    A page that ends with a decision only unlocks the next stage with a choice (`needs_decision`)."""
+    pending = pending_decision(attempt, items, quiz)
+    choice = parse_decision(form, pending)
     responses = parse_form(form, editable_pairs(attempt, items, quiz))
-    new_page = attempt.page + 1 if advance and attempt.page < last_page(items) else attempt.page
+    advancing = advance and attempt.page < last_page(attempt, items, quiz)
+    needs_decision = advancing and pending is not None and choice is None
+    old_page = attempt.page
+    new_page = old_page + 1 if advancing and not needs_decision else old_page
     _claim_revision(attempt, expected_revision, page=new_page)
     _write_items(items, responses, graded=False)
+    added = []
+    if new_page > old_page and pending is not None:  # a choice on autosave waits for "verder"
+        added = _record_decision(attempt, items, pending, choice, old_page)
     unanswered = sum(
         1 for item in gradable(items, quiz) if item.page <= new_page and _response_of(item, responses) is None
+    ) + sum(1 for planned in added if planned.page <= new_page)
+    return SaveOutcome(
+        revision=expected_revision + 1, page=new_page, unanswered=unanswered, needs_decision=needs_decision
     )
-    return SaveOutcome(revision=expected_revision + 1, page=new_page, unanswered=unanswered)
 
 
 def unanswered_after(attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict) -> int:
     """How many questions would stay unanswered if `form` were saved (raises on a tampered form)."""
+    parse_decision(form, pending_decision(attempt, items, quiz))
     responses = parse_form(form, editable_pairs(attempt, items, quiz))
     return sum(1 for item in gradable(items, quiz) if _response_of(item, responses) is None)
 
@@ -358,8 +463,9 @@ def finish_attempt(
     attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict, expected_revision: int, now: datetime
 ) -> FinishOutcome:
     """Grade and close the attempt exactly once; a second or stale finish raises and changes nothing."""
+    parse_decision(form, pending_decision(attempt, items, quiz))  # the last page decides nothing
     responses = parse_form(form, editable_pairs(attempt, items, quiz))
-    if attempt.page < last_page(items):
+    if attempt.page < last_page(attempt, items, quiz):
         raise StaleAttempt  # the finish button only exists on the last stage
     scored = gradable(items, quiz)
     results = [grade(quiz.question(item.question_id), _response_of(item, responses)) for item in scored]

@@ -89,15 +89,17 @@ def case_content_problems(quiz: Quiz) -> list[Problem]:
     where = file_label(quiz.source_file)
     problems = []
     for vignette in quiz.vignettes:
-        if len(vignette.stages) < MIN_STAGES:
+        # A branching case is judged on one route (the loader made every route weigh the same).
+        route = vignette.paths()[0]
+        if len(route) < MIN_STAGES:
             problems.append(
                 Problem(
                     where,
                     f"casus '{vignette.id}'",
-                    f"regel: minstens {MIN_STAGES} stappen waarin het beeld verandert (nu {len(vignette.stages)})",
+                    f"regel: minstens {MIN_STAGES} stappen waarin het beeld verandert (nu {len(route)})",
                 )
             )
-        needing = sum(q.needs_case is True for q in vignette.questions)
+        needing = sum(q.needs_case is True for i in route for q in vignette.stages[i].questions)
         if needing < MIN_NEEDS_CASE:
             problems.append(
                 Problem(

@@ -118,9 +118,32 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One way to go on after a decision: the text the learner picks and the stage it leads to."""
+
+    text: str
+    next: str  # stage id
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The end of a stage in a branching case: the learner picks how the case goes on. Not scored:
+    the choices gather different information, and every path is scored on the same blueprint."""
+
+    prompt: str
+    choices: tuple[Choice, ...]
+
+    def choice(self, next_stage: str) -> Choice | None:
+        return next((c for c in self.choices if c.next == next_stage), None)
+
+
+@dataclass(frozen=True)
 class Stage:
     text: str
     questions: tuple[Question, ...]
+    id: str = ""  # required in a branching case, where decisions and `next` name stages
+    decision: Decision | None = None
+    next: str | None = None  # branching case: the stage that follows (None: the path ends here)
 
 
 @dataclass(frozen=True)
@@ -133,7 +156,55 @@ class Vignette:
 
     @property
     def questions(self) -> tuple[Question, ...]:
+        """Every question of every stage (of every path, in a branching case)."""
         return tuple(q for stage in self.stages for q in stage.questions)
+
+    @property
+    def branching(self) -> bool:
+        return any(stage.decision for stage in self.stages)
+
+    def stage_index(self, stage_id: str) -> int | None:
+        return next((i for i, stage in enumerate(self.stages) if stage.id == stage_id), None)
+
+    def segment(self, start: int) -> tuple[int, ...]:
+        """Stage indexes from `start` up to and including the next decision (or the path's end)."""
+        if not self.branching:
+            return tuple(range(start, len(self.stages)))
+        out = [start]
+        while self.stages[out[-1]].decision is None and self.stages[out[-1]].next is not None:
+            out.append(self.stage_index(self.stages[out[-1]].next))
+        return tuple(out)
+
+    def paths(self) -> tuple[tuple[int, ...], ...]:
+        """Every route through the case as stage indexes (a linear case has one). The loader has
+        checked that the stage ids resolve and that no route runs in a circle."""
+        if not self.branching:
+            return (tuple(range(len(self.stages))),)
+        found: list[tuple[int, ...]] = []
+
+        def walk(prefix: tuple[int, ...]) -> None:
+            stage = self.stages[prefix[-1]]
+            following = [c.next for c in stage.decision.choices] if stage.decision else [stage.next]
+            if following == [None]:
+                found.append(prefix)
+            for stage_id in following:
+                if stage_id is not None:
+                    walk((*prefix, self.stage_index(stage_id)))
+
+        walk((0,))
+        return tuple(found)
+
+    @property
+    def path_length(self) -> int:
+        """Stages (= pages) on a route; the loader makes every route of a branching case equally long."""
+        return len(self.paths()[0])
+
+    def story_to(self, index: int) -> tuple[int, ...]:
+        """The stages on every route to stage `index`, in order: the story that holds whatever was chosen."""
+        routes = [path[: path.index(index) + 1] for path in self.paths() if index in path]
+        if not routes:
+            return (index,)
+        return tuple(i for i in routes[0] if all(i in route for route in routes))
 
 
 @dataclass(frozen=True)

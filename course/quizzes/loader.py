@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from course.quizzes.definitions import (
     SETTINGS,
     Blueprint,
     Category,
+    Choice,
     Counting,
+    Decision,
     Draw,
     Goal,
     MatchItem,
@@ -370,22 +373,115 @@ def _vignette(r: _Reader, build: _QuestionBuilder, raw: Any, where: str) -> Vign
             raise r.fail(f"{where}.covers", f"onbekend label '{tag}' (regel: kies uit {', '.join(COVERAGE_TAGS)})")
     if len(set(covers)) != len(covers):
         raise r.fail(f"{where}.covers", "regel: elk label één keer")
+    raw_stages = r.items(data, "stages", where)
+    branching = any(isinstance(raw_s, dict) and "decision" in raw_s for raw_s in raw_stages)
     stages = []
-    for s, raw_s in enumerate(r.items(data, "stages", where)):
+    for s, raw_s in enumerate(raw_stages):
         stage_where = f"{where}.stages[{s}]"
-        stage = r.mapping(raw_s, stage_where, {"text", "questions"})
+        stage = r.mapping(raw_s, stage_where, {"id", "text", "questions", "decision", "next"})
+        if not branching and ("id" in stage or "next" in stage):
+            raise r.fail(stage_where, "regel: 'id' en 'next' horen alleen bij een casus met keuzes (decision)")
         questions = tuple(
             build.question(raw_q, f"{stage_where}.questions[{i}]", pooled=False)
             for i, raw_q in enumerate(r.items(stage, "questions", stage_where))
         )
-        stages.append(Stage(text=r.text(stage, "text", stage_where), questions=questions))
-    return Vignette(
+        extra: dict[str, Any] = {}
+        if branching:
+            extra["id"] = r.ident(stage, "id", stage_where)
+            stage_where = f"{where}.stap '{extra['id']}'"
+            if "decision" in stage and "next" in stage:
+                raise r.fail(stage_where, "regel: een stap eindigt met een keuze (decision) of met 'next', niet beide")
+            if "next" in stage:
+                extra["next"] = r.ident(stage, "next", stage_where)
+            if "decision" in stage:
+                extra["decision"] = _decision(r, stage["decision"], f"{stage_where}.decision")
+        stages.append(Stage(text=r.text(stage, "text", stage_where), questions=questions, **extra))
+    vignette = Vignette(
         id=vignette_id,
         title=r.text(data, "title", where),
         covers=tuple(covers),
         stages=tuple(stages),
         setting=setting,
     )
+    if branching:
+        _check_branches(r, vignette, where)
+    return vignette
+
+
+MAX_CHOICES = 3
+
+
+def _decision(r: _Reader, raw: Any, where: str) -> Decision:
+    data = r.mapping(raw, where, {"prompt", "choices"})
+    choices = []
+    for i, raw_c in enumerate(r.items(data, "choices", where, minimum=2)):
+        c_where = f"{where}.choices[{i}]"
+        c = r.mapping(raw_c, c_where, {"text", "next"})
+        choices.append(Choice(text=r.text(c, "text", c_where), next=r.ident(c, "next", c_where)))
+    if len(choices) > MAX_CHOICES:
+        raise r.fail(f"{where}.choices", f"regel: 2 tot {MAX_CHOICES} keuzes")
+    if len({c.next for c in choices}) != len(choices) or len({c.text for c in choices}) != len(choices):
+        raise r.fail(f"{where}.choices", "regel: elke keuze heeft een eigen tekst en leidt naar een eigen stap")
+    return Decision(prompt=r.text(data, "prompt", where), choices=tuple(choices))
+
+
+def path_profile(vignette: Vignette, path: tuple[int, ...]) -> dict[str, Any]:
+    """What a route weighs in the blueprint: stages, questions (= points), goals, levels, sections, needs_case."""
+    questions = [q for i in path for q in vignette.stages[i].questions]
+    return {
+        "stappen": len(path),
+        "vragen (punten)": len(questions),
+        "doelen": sorted(Counter(g for q in questions for g in q.goals).items()),
+        "niveaus": sorted(Counter(q.level for q in questions).items()),
+        "secties": sorted(Counter(q.section for q in questions).items()),
+        "needs_case": sum(q.needs_case is True for q in questions),
+    }
+
+
+def path_label(vignette: Vignette, path: tuple[int, ...]) -> str:
+    return " → ".join(vignette.stages[i].id for i in path)
+
+
+def _check_branches(r: _Reader, vignette: Vignette, where: str) -> None:
+    """Stage ids resolve, no circles, every stage on a route, and every route weighs the same."""
+    ids = [stage.id for stage in vignette.stages]
+    if len(set(ids)) != len(ids):
+        raise r.fail(where, "regel: elk stap-id komt één keer voor")
+    for stage in vignette.stages:
+        targets = [c.next for c in stage.decision.choices] if stage.decision else [stage.next]
+        for target in targets:
+            if target is not None and target not in ids:
+                raise r.fail(f"{where}.stap '{stage.id}'", f"stap '{target}' bestaat niet")
+            if target == ids[0]:
+                raise r.fail(f"{where}.stap '{stage.id}'", "regel: terug naar de eerste stap kan niet")
+
+    def walk(prefix: tuple[int, ...]) -> None:  # refuses circles before paths() can run into one
+        stage = vignette.stages[prefix[-1]]
+        targets = [c.next for c in stage.decision.choices] if stage.decision else [stage.next]
+        for target in targets:
+            if target is None:
+                continue
+            index = ids.index(target)
+            if index in prefix:
+                raise r.fail(f"{where}.stap '{stage.id}'", f"regel: de route komt terug bij stap '{target}'")
+            walk((*prefix, index))
+
+    walk((0,))
+    paths = vignette.paths()
+    reached = {i for path in paths for i in path}
+    unreached = [vignette.stages[i].id for i in range(len(ids)) if i not in reached]
+    if unreached:
+        raise r.fail(f"{where}.stap '{unreached[0]}'", "regel: elke stap ligt op een route vanaf de eerste stap")
+    first = path_profile(vignette, paths[0])
+    for path in paths[1:]:
+        profile = path_profile(vignette, path)
+        for aspect, value in first.items():
+            if profile[aspect] != value:
+                raise r.fail(
+                    f"{where}.pad {path_label(vignette, path)}",
+                    f"regel: elk pad telt even zwaar in de toetsmatrijs; {aspect} verschilt van pad "
+                    f"{path_label(vignette, paths[0])} ({profile[aspect]} tegen {value})",
+                )
 
 
 def _require_covers(

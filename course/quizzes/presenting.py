@@ -50,6 +50,15 @@ class ShownQuestion:
 
 
 @dataclass
+class ShownDecision:
+    """The decision closing a stage of a branching case: open (choices to pick) or made (the choice)."""
+
+    prompt: str
+    choices: list[tuple[str, str]]  # (value posted, text); values are places on the page, as for options
+    chosen: str | None  # the text of the choice made, None while open
+
+
+@dataclass
 class ShownBlock:
     """A page of the attempt: optionally a vignette stage, with its questions."""
 
@@ -58,6 +67,7 @@ class ShownBlock:
     stage_texts: list[str]
     questions: list[ShownQuestion]
     locked: bool
+    decision: ShownDecision | None = None
 
 
 def _shown(
@@ -112,10 +122,12 @@ def present(
     open_page: int | None,
     show_key: bool,
     allow_edit: bool = True,
+    decisions: dict[tuple[str, str], str] | None = None,
 ) -> list[ShownBlock]:
     """Blocks up to `open_page` (None: a finished attempt, every page, graded).
 
-    `allow_edit=False` shows an open attempt read-only (a trainer looking on)."""
+    `allow_edit=False` shows an open attempt read-only (a trainer looking on). `decisions` (case id,
+    stage id) -> chosen stage id shows the route of a branching case; None: a practice round."""
     blocks: dict[tuple, ShownBlock] = {}
     graded = open_page is None
     for number, item in enumerate(items, start=1):
@@ -131,6 +143,8 @@ def present(
         block = blocks.get(key)
         if block is None:
             block = blocks[key] = _block(item, found, open_page)
+            if found and decisions is not None:
+                block.decision = _decision(found, decisions)
         editable = allow_edit and open_page is not None and item.page == open_page
         block.questions.append(_shown(question, item, number, catalog, editable, show_key, graded))
     return list(blocks.values())
@@ -164,11 +178,26 @@ def _block(item: AttemptItem, found: tuple | None, open_page: int | None) -> Sho
         title = vignette.title
         texts = [vignette.stages[stage_index].text]
         if item.page == 0 and stage_index > 0:  # a practice attempt: show the story so far
-            texts = [stage.text for stage in vignette.stages[: stage_index + 1]]
+            # (in a branching case: the stages on every route to this one, whatever was chosen)
+            texts = [vignette.stages[i].text for i in vignette.story_to(stage_index)]
     return ShownBlock(
         page=item.page,
         vignette_title=title,
         stage_texts=texts,
         questions=[],
         locked=open_page is not None and item.page < open_page,
+    )
+
+
+def _decision(found: tuple, decisions: dict[tuple[str, str], str]) -> ShownDecision | None:
+    vignette, stage_index = found
+    stage = vignette.stages[stage_index]
+    if stage.decision is None:
+        return None
+    chosen = decisions.get((vignette.id, stage.id))
+    choice = stage.decision.choice(chosen) if chosen else None
+    return ShownDecision(
+        prompt=stage.decision.prompt,
+        choices=[(str(n), c.text) for n, c in enumerate(stage.decision.choices)],
+        chosen=choice.text if choice else None,
     )

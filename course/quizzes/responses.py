@@ -14,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from course.quizzes.definitions import Question
 
-CONTROL_FIELDS = {"csrf_token", "revision", "action", "confirm_incomplete"}
+# "decision" (the way on in a branching case) is checked by attempts.parse_decision.
+CONTROL_FIELDS = {"csrf_token", "revision", "action", "confirm_incomplete", "decision"}
 _FIELD = re.compile(r"^q([0-9]{1,4})(?:-([0-9]{1,3}))?$")
 
 

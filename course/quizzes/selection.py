@@ -17,6 +17,7 @@ class PlannedItem:
     page: int  # vignette stages unfold page by page; other quizzes have one page
     vignette_id: str | None
     option_order: tuple[str, ...]  # option ids, or matching item ids, in display order
+    position: int = 0  # 1-based place in the attempt; 0: the next free one (in plan order)
 
 
 def _least_used_first(candidates: list, used: Counter, key, rng: random.Random) -> list:
@@ -42,11 +43,19 @@ def plan_attempt(quiz: Quiz, seen: Counter, rng: random.Random) -> list[PlannedI
     if quiz.kind is QuizKind.VIGNETTE:
         chosen = choose_cases(quiz, seen, rng)
         items: list[PlannedItem] = []
-        page = 0
+        page = position = 0
         for vignette in chosen:
-            for stage in vignette.stages:
-                items += [PlannedItem(q.id, page, vignette.id, display_order(q, rng)) for q in stage.questions]
-                page += 1
+            # A branching case is planned up to its first decision; the chosen stages follow when the
+            # learner decides (plan_stages), in the places and pages kept free for them here: every
+            # route has the same number of stages and questions (loader).
+            route = vignette.paths()[0]
+            segment = vignette.segment(0)
+            for offset, index in enumerate(segment):
+                planned = plan_stages(vignette, (index,), page + offset, position + 1, rng)
+                items += planned
+                position += len(planned)
+            position += sum(len(vignette.stages[i].questions) for i in route[len(segment) :])
+            page += len(route)
         return items
     if quiz.draw:
         questions = choose_questions(quiz, seen, rng)
@@ -54,6 +63,19 @@ def plan_attempt(quiz: Quiz, seen: Counter, rng: random.Random) -> list[PlannedI
     else:
         questions = list(quiz.questions)
     return [PlannedItem(q.id, 0, None, display_order(q, rng)) for q in questions]
+
+
+def plan_stages(
+    vignette: Vignette, indexes: tuple[int, ...], first_page: int, first_position: int, rng: random.Random
+) -> list[PlannedItem]:
+    """The items of consecutive stages of one case, a page per stage, numbered from `first_position`."""
+    items = []
+    for page, index in enumerate(indexes, start=first_page):
+        for question in vignette.stages[index].questions:
+            items.append(
+                PlannedItem(question.id, page, vignette.id, display_order(question, rng), first_position + len(items))
+            )
+    return items
 
 
 def choose_questions(quiz: Quiz, seen: Counter, rng: random.Random) -> list[Question]:

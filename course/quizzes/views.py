@@ -130,15 +130,23 @@ def attempt(attempt_id: int):
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     quiz = _quiz_or_404(attempt.quiz_id)
     items = ops.load_items(attempt)
+    last = ops.last_page(attempt, items, quiz)
     return render_template(
         "quizzes/attempt.html",
         quiz=quiz,
         attempt=attempt,
-        blocks=present(quiz, get_catalog(), items, open_page=attempt.page, show_key=False),
-        is_last_page=attempt.page >= ops.last_page(items),
-        pages=ops.last_page(items) + 1,
+        blocks=present(
+            quiz, get_catalog(), items, open_page=attempt.page, show_key=False, decisions=_decisions_of(attempt)
+        ),
+        is_last_page=attempt.page >= last,
+        pages=last + 1,
         confirm_incomplete=session.get("confirm_finish") == attempt.id,
     )
+
+
+def _decisions_of(attempt: Attempt) -> dict[tuple[str, str], str] | None:
+    """The route taken through branching cases; a practice round has none (and shows no decisions)."""
+    return None if attempt.mode is AttemptMode.PRACTICE else ops.load_decisions(attempt)
 
 
 def _expected_revision() -> int | None:
@@ -205,7 +213,10 @@ def save(attempt_id: int):
     db.session.commit()
     if _wants_json():
         return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
-    flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
+    if outcome.needs_decision:
+        flash("Je antwoorden zijn opgeslagen. Kies eerst hoe je verdergaat met de casus.", "warning")
+    else:
+        flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
     return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
 
@@ -272,7 +283,7 @@ def result(attempt_id: int):
         standing=standing,
         show_key=show_key,
         show_right_wrong=show_key or quiz.policy.review.value != "never",
-        blocks=present(quiz, get_catalog(), items, open_page=None, show_key=show_key),
+        blocks=present(quiz, get_catalog(), items, open_page=None, show_key=show_key, decisions=_decisions_of(attempt)),
         form=ActionForm(),
         **_practice_offer(quiz, standing),
     )

@@ -329,6 +329,7 @@ def attempt_review(group_id: int, attempt_id: int):
             open_page=None if finished else attempt.page,
             show_key=finished,
             allow_edit=False,
+            decisions=None if attempt.mode is AttemptMode.PRACTICE else quiz_attempts.load_decisions(attempt),
         ),
         finished=finished,
     )

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from course.models import AttemptItem
 from course.quizzes.definitions import Question
 from tests.e2e.axe import assert_axe_clean
-from tests.quiz_helpers import load_attempt, with_policy
+from tests.quiz_helpers import load_attempt, only_cases, with_policy
 
 pytestmark = pytest.mark.e2e
 
@@ -243,7 +243,9 @@ def test_learner_fails_the_final_test_retakes_and_passes_with_the_keyboard_only(
     assert_axe_clean(page, "passed result")
 
 
-def test_a_vignette_unfolds_stage_by_stage_and_is_axe_clean(page: Page, app: Flask, log_in) -> None:
+def test_a_vignette_unfolds_stage_by_stage_and_is_axe_clean(page: Page, app: Flask, log_in, monkeypatch) -> None:
+    linear = [v.id for v in app.extensions["catalog"].quiz(VIGNETTES).vignettes if not v.branching][:3]
+    only_cases(app, monkeypatch, linear)  # cases with a decision: the next test
     quiz = app.extensions["catalog"].quiz(VIGNETTES)
     log_in()
     attempt_id = start_with_the_mouse(page, VIGNETTES)
@@ -288,6 +290,58 @@ def test_a_vignette_unfolds_stage_by_stage_and_is_axe_clean(page: Page, app: Fla
     expect(result_status(page)).to_have_text("Geslaagd")
     expect(verdicts(page, "right")).to_have_count(len(items))
     assert_axe_clean(page, "vignette result")
+
+
+def test_a_branching_case_asks_for_a_choice_and_follows_it_and_is_axe_clean(
+    page: Page, app: Flask, log_in, monkeypatch
+) -> None:
+    case = next(v for v in app.extensions["catalog"].quiz(VIGNETTES).vignettes if v.branching)
+    only_cases(app, monkeypatch, [case.id])
+    decision = case.stages[0].decision
+    chosen = decision.choices[1]
+    chosen_stage = case.stages[case.stage_index(chosen.next)]
+    other_stage = case.stages[case.stage_index(decision.choices[0].next)]
+    log_in()
+    attempt_id = start_with_the_mouse(page, VIGNETTES)
+    story = page.locator(".vignette-text")
+
+    # The first stage ends with the choice; no stage of any route ahead is shown.
+    choices = main(page).get_by_role("group", name=re.compile("Jouw keuze"))
+    expect(choices).to_be_visible()
+    expect(choices.get_by_role("radio")).to_have_count(len(decision.choices))
+    expect(page.get_by_text(chosen_stage.text)).to_have_count(0)
+    assert_axe_clean(page, "a stage that ends with a decision")
+    for number, item, question in open_page_items(app, attempt_id):
+        answer_with_the_mouse(page, number, item, question, right=True)
+
+    # Going on without a choice keeps the answers and asks for one.
+    main(page).get_by_role("button", name=NEXT_STAGE).click()
+    expect(flash(page)).to_contain_text("Kies eerst hoe je verdergaat met de casus.")
+    expect(story).to_have_text([case.stages[0].text])
+
+    choices.get_by_label(chosen.text).check()
+    main(page).get_by_role("button", name=NEXT_STAGE).click()
+    expect(flash(page)).to_contain_text("De casus gaat verder.")
+    expect(story).to_have_text([case.stages[0].text, chosen_stage.text])
+    expect(page.get_by_text(other_stage.text)).to_have_count(0)
+    expect(main(page).get_by_text(f"Jouw keuze: {chosen.text}")).to_be_visible()
+    expect(page.get_by_role("radio", name=chosen.text)).to_have_count(0)
+    assert_axe_clean(page, "the chosen stage")
+
+    # The rest of the route, then finish: the review shows the route taken.
+    while True:
+        for number, item, question in open_page_items(app, attempt_id):
+            answer_with_the_mouse(page, number, item, question, right=True)
+        if main(page).get_by_role("button", name=FINISH).count():
+            break
+        main(page).get_by_role("button", name=NEXT_STAGE).click()
+        expect(flash(page)).to_contain_text("De casus gaat verder.")
+    main(page).get_by_role("button", name=FINISH).click()
+    arrive_at_result(page, attempt_id)
+    expect(result_status(page)).to_have_text("Geslaagd")
+    expect(main(page).get_by_text(f"Jouw keuze: {chosen.text}")).to_be_visible()
+    expect(page.get_by_text(other_stage.text)).to_have_count(0)
+    assert_axe_clean(page, "result of a branching case")
 
 
 def test_autosave_keeps_answers_across_a_reload(page: Page, app: Flask, log_in) -> None:
