@@ -13,6 +13,7 @@ from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
 from course.models.registration import PendingRegistration
 from course.models.reminder import ReminderKind, ReminderSent
+from course.models.sso import OidcProvider, PasswordlessDomain
 from course.models.user import Role, User
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "OidcProvider",
     "OutboxMessage",
     "OutboxStatus",
     "Passkey",
+    "PasswordlessDomain",
     "PendingRegistration",
     "RateLimitHit",
     "RecoveryCode",
