@@ -1,10 +1,10 @@
 // An OpenID Connect provider that is not ours (npm oidc-provider), for the sign-in tests.
-// Usage: node tests/oidc/provider.mjs <port> <client_id> <client_secret> <redirect_uri>
+// Usage: node tests/oidc/provider.mjs <port> <client_id> <client_secret> <redirect_uri>[,<redirect_uri>...]
 // Its own login page accepts any login name; the account's claims come from ACCOUNTS below
 // (unknown names get a learner without groups). Prints "ready <issuer>" when it listens.
 import Provider from "oidc-provider";
 
-const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUris] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 
 const ACCOUNTS = {
@@ -18,14 +18,15 @@ const configuration = {
     {
       client_id: clientId,
       client_secret: clientSecret,
-      redirect_uris: [redirectUri],
+      redirect_uris: redirectUris.split(","),
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
     },
   ],
-  claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"], groups: ["groups"] },
-  scopes: ["openid", "email", "profile", "groups"],
+  // groups in the profile scope, as a Keycloak group mapper or an Entra ID groups claim delivers it
+  claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "groups"] },
+  scopes: ["openid", "email", "profile"],
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true } },
   cookies: { keys: ["test-only-cookie-key"] },
@@ -43,7 +44,7 @@ const configuration = {
     const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
     if (grantId) return ctx.oidc.provider.Grant.find(grantId);
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope("openid email profile groups");
+    grant.addOIDCScope("openid email profile");
     grant.addOIDCClaims(["email", "email_verified", "name", "groups"]);
     await grant.save();
     return grant;
