@@ -53,6 +53,10 @@ def _refuse(provider: OidcProvider, reason: str, message: str, status: int = 400
     return render_error(status, message)
 
 
+def _status(refused: SignInRefused) -> int:
+    return 503 if refused.reason == "provider_onbereikbaar" else 400
+
+
 @bp.get("/inloggen/organisatie/<slug>")
 def login(slug: str):
     if current_user.is_authenticated:
@@ -62,7 +66,7 @@ def login(slug: str):
     try:
         return start(provider, _redirect_uri(provider))
     except SignInRefused as refused:
-        return _refuse(provider, refused.reason, refused.message, 503)
+        return _refuse(provider, refused.reason, refused.message, _status(refused))
 
 
 @bp.get("/account/organisatie/<slug>/koppelen")
@@ -73,7 +77,7 @@ def link(slug: str):
     try:
         return start(provider, _redirect_uri(provider))
     except SignInRefused as refused:
-        return _refuse(provider, refused.reason, refused.message, 503)
+        return _refuse(provider, refused.reason, refused.message, _status(refused))
 
 
 @bp.get("/inloggen/organisatie/<slug>/terug")
@@ -83,7 +87,7 @@ def callback(slug: str):
     try:
         identity = finish(provider)
     except SignInRefused as refused:
-        return _refuse(provider, refused.reason, refused.message)
+        return _refuse(provider, refused.reason, refused.message, _status(refused))
     now = utcnow()
     if mode == "link" and current_user.is_authenticated:
         user = current_user._get_current_object()
