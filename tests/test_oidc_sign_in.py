@@ -265,3 +265,27 @@ def test_a_callback_with_an_unknown_state_is_refused(app, client, zorggroep):
     assert response.status_code == 400
     assert count(app, ExternalIdentity) == 0
     assert refusals(app)[-1].details["reason"] == "state_onbekend"
+
+
+def test_an_account_with_two_step_sign_in_still_needs_its_code_after_the_organisation(
+    app, client, peer, add_oidc_provider, auth
+):
+    add_oidc_provider(peer, role_claim="groups", admin_values="hechtwijzer-trainers")
+    sign_in_through_provider(client, "trainer")
+    with app.app_context():
+        from course.auth import two_factor
+        from course.extensions import db
+        from course.timeutil import utcnow
+        from tests.conftest import TOTP_SECRET
+
+        user = db.session.scalar(sa.select(User).where(User.email == "ria@zorg.example"))
+        two_factor.store_secret(user, TOTP_SECRET, utcnow())
+        db.session.commit()
+    auth.logout()
+
+    response = sign_in_through_provider(client, "trainer")
+
+    assert response.headers["Location"] == "/inloggen/code"
+    assert client.get("/beheer/").status_code == 302  # not signed in before the code
+    assert auth.second_step("ria@zorg.example").status_code == 302
+    assert client.get("/beheer/").status_code == 200

@@ -135,9 +135,10 @@ def callback(slug: str):
         )
     db.session.commit()
     log.info("Account %s ingelogd via organisatie %s", user.id, provider.id)
+    response = complete_sign_in(user, url_for("lessons.index"))  # starts a fresh session: flash after it
     if created:
         flash(f"Welkom! Je account is aangemaakt met je gegevens van {provider.name}.", "success")
-    return complete_sign_in(user, url_for("lessons.index"))
+    return response
 
 
 def _pending() -> tuple[dict, OidcProvider, User] | None:
@@ -185,8 +186,9 @@ def link_with_password():
             throttle.clear_failures(user.email)
             db.session.commit()
             session.pop(_PENDING_KEY, None)
+            response = complete_sign_in(user, url_for("lessons.index"))
             flash(f"Je account is gekoppeld aan je account bij {provider.name}.", "success")
-            return complete_sign_in(user, url_for("lessons.index"))
+            return response
     page = render_template("sso/link_password.html", form=form, provider=provider)
     return page, 400 if form.errors else 200
 
