@@ -39,6 +39,7 @@ from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import Role, User
 from course.ratelimit import allow
+from course.sso import linking, providers
 from course.timeutil import utcnow
 from course.tokens import TokenExpired, TokenInvalid
 
@@ -103,9 +104,7 @@ def complete_sign_in(user: User, next_url: str):
 def _organisation_only(email: str | None):
     """The organisation's provider when passwords are off for this address's domain (course/sso).
     Decided by the domain alone, so the answer never tells whether an account exists."""
-    from course.sso.providers import provider_for_address
-
-    return provider_for_address(email)
+    return providers.provider_for_address(email)
 
 
 def _organisation_only_page(provider, status: int = 400):
@@ -210,9 +209,7 @@ def login():
             _start_session(user)
             log.info("Account %s ingelogd", user.id)
             return redirect(next_url)
-    from course.sso.providers import enabled_providers
-
-    return render_template("auth/login.html", form=form, organisations=enabled_providers())
+    return render_template("auth/login.html", form=form, organisations=providers.enabled_providers())
 
 
 def _pending_second_step() -> tuple[User, str] | None:
@@ -349,8 +346,6 @@ def profile():
         db.session.commit()
         flash("Je profiel is opgeslagen. Wijzigingen gelden voor certificaten die hierna worden uitgegeven.", "success")
         return redirect(url_for("auth.profile"))
-    from course.sso import linking, providers
-
     return render_template(
         "auth/profile.html",
         form=form,
