@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Page, Route, expect
 
-from course.models import ExternalIdentity, User
+from course.models import ExternalIdentity, OidcProvider, Role, User
 from tests.conftest import OidcPeer, oidc_provider_process
 from tests.e2e.axe import assert_axe_clean
 from tests.e2e.conftest import ConsoleErrors
@@ -78,3 +78,34 @@ def test_a_domain_without_passwords_shows_only_the_organisation_button(
     expect(page.get_by_role("link", name="Inloggen met Zorggroep Noord")).to_be_visible()
     expect(page.get_by_label("Wachtwoord", exact=True)).to_have_count(0)
     assert_axe_clean(page, "organisation only")
+
+
+def test_an_admin_configures_the_organisation_and_its_domain(
+    page: Page, app: Flask, peer: OidcPeer, create_user, submit_login, console: ConsoleErrors
+) -> None:
+    admin = create_user(Role.ADMIN, email="beheer@example.org")
+    submit_login(page, admin.email)
+    page.goto("/beheer/")
+    page.get_by_role("link", name="Inloggen met organisatie").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inloggen met organisatie")
+    assert_axe_clean(page, "organisations, none yet")
+    page.get_by_role("link", name="Organisatie toevoegen").click()
+    assert_axe_clean(page, "add an organisation")
+
+    page.get_by_label("Naam op de inlogknop").fill("Zorggroep Noord")
+    page.get_by_label("Korte naam in het adres").fill("zorggroep")
+    page.get_by_label("Discovery-URL (of issuer)").fill(peer.issuer)
+    page.get_by_label("Client-ID").fill(peer.client_id)
+    page.get_by_label("Client-secret").fill(peer.client_secret)
+    page.get_by_role("main").get_by_role("button", name="Opslaan").click()
+
+    expect(page.get_by_role("main")).to_contain_text("/inloggen/organisatie/zorggroep/terug")
+    page.get_by_label("E-maildomein zonder wachtwoorden").fill("zorg.example")
+    page.get_by_role("button", name="Domein toevoegen").click()
+    expect(page.get_by_role("button", name="Wachtwoorden weer toestaan voor zorg.example")).to_be_visible()
+    assert_axe_clean(page, "an organisation with a domain without passwords")
+    page.get_by_role("link", name="Terug naar alle organisaties").click()
+    expect(page.get_by_role("table")).to_contain_text("zorg.example")
+    assert_axe_clean(page, "organisations")
+    [provider] = fetch(app, sa.select(OidcProvider))
+    assert provider.discovery_url == peer.discovery_url
