@@ -241,3 +241,12 @@ def test_an_unreachable_provider_gets_a_clear_page(app, client, add_oidc_provide
     assert response.status_code == 503
     assert "niet bereikbaar" in text(response)
     assert refused_reason(app) == "provider_onbereikbaar"
+
+
+def test_a_provider_error_code_that_is_not_plain_is_not_written_to_the_audit_log(app, client, provider):
+    params = start(client)
+
+    response = client.get(f"/inloggen/organisatie/zorggroep/terug?error=%3Cscript%3E%20x&state={params['state']}")
+
+    assert response.status_code == 400
+    assert refused_reason(app) == "provider_fout:onbekend"

@@ -289,3 +289,23 @@ def test_an_account_with_two_step_sign_in_still_needs_its_code_after_the_organis
     assert client.get("/beheer/").status_code == 302  # not signed in before the code
     assert auth.second_step("ria@zorg.example").status_code == 302
     assert client.get("/beheer/").status_code == 200
+
+
+def test_a_deactivated_account_is_not_signed_in_by_its_organisation(app, client, zorggroep, auth):
+    sign_in_through_provider(client, "anna")
+    auth.logout()
+    with app.app_context():
+        from course.extensions import db
+
+        db.session.execute(sa.update(User).where(User.email == "anna@zorg.example").values(active=False))
+        db.session.commit()
+
+    response = sign_in_through_provider(client, "anna")
+
+    assert response.status_code == 403
+    assert "gedeactiveerd" in text(response)
+    assert (
+        count(app, LoginSession, LoginSession.user_id.in_(sa.select(User.id).where(User.email == "anna@zorg.example")))
+        == 0
+    )
+    assert refusals(app)[-1].details["reason"] == "account_gedeactiveerd"

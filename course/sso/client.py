@@ -4,6 +4,7 @@ JWKS), issuer, audience, expiry and nonce. Our code only turns Authlib's outcome
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ SCOPES = "openid email profile"
 # Clocks of provider and server may differ a little; an id_token is short-lived anyway.
 LEEWAY_SECONDS = 30
 TIMEOUT_SECONDS = 10
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 
 
 class SignInRefused(Exception):
@@ -102,13 +104,15 @@ def finish(provider: OidcProvider) -> Identity:
     except SignInRefused:
         raise
     except OAuthError as error:
-        if error.error == "mismatching_state":
+        # The error code comes from the provider (or whoever wrote the callback URL): kept only when plain.
+        code = error.error if isinstance(error.error, str) and _ERROR_CODE.match(error.error) else "onbekend"
+        if code == "mismatching_state":
             raise SignInRefused("state_onbekend", EXPIRED_OR_USED) from error
-        if error.error in {"access_denied", "login_required", "consent_required", "interaction_required"}:
-            raise SignInRefused(f"provider_fout:{error.error}", CANCELLED) from error
-        if error.error == "invalid_grant":
+        if code in {"access_denied", "login_required", "consent_required", "interaction_required"}:
+            raise SignInRefused(f"provider_fout:{code}", CANCELLED) from error
+        if code == "invalid_grant":
             raise SignInRefused("code_ongeldig", EXPIRED_OR_USED) from error
-        raise SignInRefused(f"provider_fout:{error.error or 'onbekend'}", NOT_ACCEPTED) from error
+        raise SignInRefused(f"provider_fout:{code}", NOT_ACCEPTED) from error
     except JoseError as error:
         raise SignInRefused(f"id_token:{getattr(error, 'error', type(error).__name__)}", NOT_ACCEPTED) from error
     except requests.RequestException as error:
