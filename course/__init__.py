@@ -143,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     from course.lessons.views import bp as lessons_bp
     from course.quizzes.views import bp as quizzes_bp
     from course.reminders.views import bp as reminders_bp
+    from course.sso.views import bp as sso_bp
     from course.trainer.enrolment import bp as enrolment_bp
     from course.trainer.views import bp as trainer_bp
 
@@ -157,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(sso_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -3,16 +3,18 @@
 # first on SQLite, then on a throwaway PostgreSQL server started here.
 #   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download),
 #           wapiti and openssl (security scan, tests/system/test_security_scan.py)
-#   npm:    axe-core (accessibility checks injected into pages)
+#   npm:    axe-core (accessibility checks injected into pages), oidc-provider (the OpenID Connect
+#           provider the sign-in tests log in through, run by node from the Debian package nodejs)
 #   PyPI:   requirements-dev.txt
 # Extra arguments go to pytest, e.g. scripts/test.sh -k lessons
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql chromium fonts-dejavu-core wapiti openssl
+apt_install postgresql chromium fonts-dejavu-core wapiti openssl nodejs
 ensure_venv requirements-dev.txt
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \
+  || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -351,3 +351,74 @@ def smtp_server(app: Flask) -> Iterator[SmtpServer]:
             yield SmtpServer(port, received)
     finally:
         controller.stop()
+
+
+# --- an OpenID Connect provider that is not ours (npm oidc-provider, tests/oidc/provider.mjs) -----
+
+OIDC_CLIENT_ID = "hechtwijzer-test"
+OIDC_CLIENT_SECRET = "test-client-secret-0123456789abcdef"
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass(frozen=True)
+class OidcPeer:
+    issuer: str
+    discovery_url: str
+    client_id: str
+    client_secret: str
+
+
+@contextmanager
+def oidc_provider_process(redirect_uris: list[str]) -> Iterator[OidcPeer]:
+    """Start Node's oidc-provider on a free port; its login page accepts any login name (see the script)."""
+    import select
+    import subprocess
+
+    port = free_port()
+    process = subprocess.Popen(
+        ["node", "tests/oidc/provider.mjs", str(port), OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, ",".join(redirect_uris)],
+        cwd=_REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        # Wait for its "ready" line (not a sleep): readable within 20 s or the provider failed to start.
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        line = process.stdout.readline() if ready else ""
+        if not line.startswith("ready "):
+            raise RuntimeError(f"oidc-provider did not start (npm ci installs it): {line!r}")
+        issuer = line.split()[1]
+        yield OidcPeer(issuer, f"{issuer}/.well-known/openid-configuration", OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+@pytest.fixture
+def add_oidc_provider(app: Flask, create_user) -> Callable[..., int]:
+    """Factory: an organisation provider as an admin would configure it; returns its id."""
+
+    def make(peer: OidcPeer, slug: str = "zorggroep", name: str = "Zorggroep Noord", **settings: str) -> int:
+        from course.sso import providers
+
+        admin = create_user(Role.ADMIN)
+        with app.app_context():
+            provider = providers.save_provider(
+                None,
+                _db.session.get(User, admin.id),
+                slug=slug,
+                name=name,
+                discovery_url=peer.discovery_url,
+                client_id=peer.client_id,
+                client_secret=peer.client_secret,
+                role_claim=settings.get("role_claim", ""),
+                trainer_values=settings.get("trainer_values", ""),
+                admin_values=settings.get("admin_values", ""),
+                enabled=True,
+            )
+            _db.session.commit()
+            return provider.id
+
+    return make

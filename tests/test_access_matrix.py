@@ -26,6 +26,9 @@ URL_VALUES = {
     "user_id": 999999,
     "invitation_id": 999999,
     "token": "ONBEKEND",
+    "slug": "onbekend",
+    "provider_id": 999999,
+    "domain_id": 999999,
 }
 
 
@@ -165,6 +168,21 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("trainer.attempt_review", "GET"): staff_only(404),
     ("trainer.export_csv", "GET"): staff_only(404),
     ("trainer.export_xlsx", "GET"): staff_only(404),
+    # sign-in with an organisation (course/sso): an unknown provider is 404; signed-in people are
+    # sent on from the login button; without an identity waiting for a password, linking is 400
+    ("sso.login", "GET"): signed_in(302, anonymous=404),
+    ("sso.link", "GET"): signed_in(404),
+    ("sso.callback", "GET"): everyone(404),
+    ("sso.link_with_password", "GET"): everyone(400),
+    ("sso.link_with_password", "POST"): everyone(400),
+    ("sso.admin_index", "GET"): admins_only(200),
+    ("sso.admin_new", "GET"): admins_only(200),
+    ("sso.admin_new", "POST"): admins_only(400),
+    ("sso.admin_provider", "GET"): admins_only(404),
+    ("sso.admin_provider", "POST"): admins_only(404),
+    ("sso.admin_delete", "POST"): admins_only(404),
+    ("sso.admin_add_domain", "POST"): admins_only(404),
+    ("sso.admin_remove_domain", "POST"): admins_only(404),
 }
 
 

@@ -42,13 +42,24 @@ import course
 from course import register_blueprints
 from course.certificates.codes import new_code
 from course.extensions import db
-from course.models import AttemptItem, Certificate, Group, Invitation, Role, User
+from course.models import (
+    AttemptItem,
+    Certificate,
+    Group,
+    Invitation,
+    OidcProvider,
+    PasswordlessDomain,
+    Role,
+    User,
+)
 from course.quizzes import attempts as quiz_attempts
 from course.timeutil import local_date, utcnow
 from course.trainer import groups
 from tests.conftest import PASSWORD
 
 ANON = "anonymous"
+# A provider that is configured but never reached: no fuzzed post starts a sign-in.
+DISCOVERY = "https://idp.example/.well-known/openid-configuration"
 ROLES = [ANON, Role.LEARNER, Role.TRAINER, Role.ADMIN]
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _ARGUMENT = re.compile(r"<(?:([^:<>]+):)?([^:<>]+)>")
@@ -111,6 +122,22 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "trainer.assign": ["due_on", "learner_id"],
     "trainer.grant_extra": ["reason", "quiz_id"],
     "trainer.reset_attempt": ["reason"],
+    "sso.link_with_password": ["password"],
+    "sso.admin_new": [
+        "name",
+        "slug",
+        "discovery_url",
+        "client_id",
+        "client_secret",
+        "role_claim",
+        "trainer_values",
+        "admin_values",
+        "enabled",
+    ],
+    "sso.admin_provider": ["name", "slug", "discovery_url", "client_id", "client_secret", "role_claim", "enabled"],
+    "sso.admin_delete": [],
+    "sso.admin_add_domain": ["domain"],
+    "sso.admin_remove_domain": [],
 }
 
 FIELD_NAMES = [
@@ -150,6 +177,12 @@ FIELD_NAMES = [
     "trainer_digest",
     "text",
     "share",
+    "slug",
+    "discovery_url",
+    "client_id",
+    "client_secret",
+    "role_claim",
+    "domain",
 ]
 
 
@@ -222,6 +255,13 @@ def world(app, client, create_user, auth, role) -> World:
             for email in (learner.email, outsider.email):
                 groups.invite(second, email, trainer_row)
         invitation_ids = list(db.session.scalars(sa.select(Invitation.id).order_by(Invitation.id)))
+        provider = OidcProvider(slug="zorggroep", name="Zorggroep", discovery_url=DISCOVERY, client_id="hw")
+        db.session.add(provider)
+        db.session.flush()
+        domain = PasswordlessDomain(domain="zorggroep.example", provider_id=provider.id)
+        db.session.add(domain)
+        db.session.flush()
+        sso_ids = {"provider": provider.id, "domain": domain.id}
         db.session.commit()
         ids = {"foreign": foreign.id, "group": group.id, "certificate": certificate.id}
         code = db.session.get(Group, group.id).enrolment_code
@@ -241,6 +281,9 @@ def world(app, client, create_user, auth, role) -> World:
             "certificate_id": [ids["certificate"]],
             "quiz_id": ["kennischeck-inleiding", *quiz_ids],
             "lesson_id": [lesson.id for lesson in catalog.lessons],
+            "provider_id": [sso_ids["provider"]],
+            "domain_id": [sso_ids["domain"]],
+            "slug": ["zorggroep"],
         },
         field_values={
             "revision": ["0", "1", "2"],
@@ -278,6 +321,12 @@ def world(app, client, create_user, auth, role) -> World:
             "next": ["/", "//evil.example", "/lessen/inleiding", "https://evil.example/"],
             "text": ["In mijn werk zie ik vaak ouders die onzeker zijn.", "regel 1\r\nregel 2", "x" * 4001],
             "share": ["ja", "nee"],
+            "slug": ["zorggroep", "nieuw-1", "Hoofd Letters"],
+            "discovery_url": [DISCOVERY, "http://evil.example/", "https://idp.example/realms/x"],
+            "client_id": ["hechtwijzer", ""],
+            "client_secret": ["", "geheim"],
+            "role_claim": ["", "groups"],
+            "domain": ["zorg.example", "@Zorg.Example", "geen domein", "zorggroep.example"],
         },
         answers=answers,
         token_pages=("/inloggen", "/account/wachtwoord") if role == ANON else ("/account/wachtwoord", "/inloggen"),

@@ -39,6 +39,7 @@ from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import Role, User
 from course.ratelimit import allow
+from course.sso import linking, providers
 from course.timeutil import utcnow
 from course.tokens import TokenExpired, TokenInvalid
 
@@ -89,6 +90,28 @@ def _start_session(user: User) -> None:
 _SECOND_STEP_SECONDS = 5 * 60
 
 
+def complete_sign_in(user: User, next_url: str):
+    """After a first step proved who this is (password, organisation sign-in): the second step when the
+    account has two-step sign-in, else the session."""
+    if user.two_factor_enabled:
+        session.clear()
+        session["second_step"] = {"user_id": user.id, "at": utcnow().timestamp(), "next": next_url}
+        return redirect(url_for("auth.second_step"))
+    _start_session(user)
+    return redirect(next_url)
+
+
+def _organisation_only(email: str | None):
+    """The organisation's provider when passwords are off for this address's domain (course/sso).
+    Decided by the domain alone, so the answer never tells whether an account exists."""
+    return providers.provider_for_address(email)
+
+
+def _organisation_only_page(provider, status: int = 400):
+    page = render_template("sso/organisation_only.html", provider=provider)
+    return page, status
+
+
 @bp.route("/registreren", methods=["GET", "POST"])
 def register():
     if current_user.is_authenticated:
@@ -103,6 +126,8 @@ def register():
             return render_error(
                 429, "Te veel registraties vanaf dit adres. Wacht een kwartier en probeer het dan opnieuw."
             )
+        if provider := _organisation_only(form.email.data):
+            return _organisation_only_page(provider)
         # The same answer, the same work and one mail whether or not the address has an account.
         registration.request_registration(form.email.data, form.display_name.data, form.password.data, utcnow())
         db.session.commit()
@@ -157,6 +182,8 @@ def login():
         form.next.data = safe_next_url(request.args.get("next")) or ""
     if form.validate_on_submit():
         email = form.email.data
+        if provider := _organisation_only(email):
+            return _organisation_only_page(provider)
         if throttle.is_throttled(email, request.remote_addr):
             log.warning("Inlogpoging geweigerd: te veel mislukte pogingen")
             return render_error(
@@ -182,7 +209,7 @@ def login():
             _start_session(user)
             log.info("Account %s ingelogd", user.id)
             return redirect(next_url)
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, organisations=providers.enabled_providers())
 
 
 def _pending_second_step() -> tuple[User, str] | None:
@@ -319,7 +346,12 @@ def profile():
         db.session.commit()
         flash("Je profiel is opgeslagen. Wijzigingen gelden voor certificaten die hierna worden uitgegeven.", "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        organisations=providers.enabled_providers(),
+        linked_issuers={link.issuer for link in linking.links_of(current_user)},
+    )
 
 
 @bp.get("/account/gegevens")
@@ -400,6 +432,8 @@ def forgot_password():
                 429, "Te veel aanvragen vanaf dit adres. Wacht een kwartier en probeer het dan opnieuw."
             )
         email = accounts.normalize_email(form.email.data)
+        if provider := _organisation_only(email):
+            return _organisation_only_page(provider)
         pseudonym = security_log.address_pseudonym(email)
         if allow(
             "reset-address", email, config["RESET_ADDRESS_RATE_LIMIT"], config["RESET_ADDRESS_RATE_WINDOW_SECONDS"]

@@ -14,6 +14,7 @@ from course.models.rate_limit import RateLimitHit
 from course.models.reflection import Reflection
 from course.models.registration import PendingRegistration
 from course.models.reminder import ReminderKind, ReminderSent
+from course.models.sso import OidcProvider, PasswordlessDomain
 from course.models.user import Role, User
 
 __all__ = [
@@ -36,9 +37,11 @@ __all__ = [
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "OidcProvider",
     "OutboxMessage",
     "OutboxStatus",
     "Passkey",
+    "PasswordlessDomain",
     "PendingRegistration",
     "RateLimitHit",
     "RecoveryCode",
