@@ -15,6 +15,7 @@ from course.catalog.types import (
     Catalog,
     CompletionRules,
     GlossaryTerm,
+    Issuer,
     Lesson,
     Module,
     Page,
@@ -130,6 +131,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
             "completion",
             "certificate",
             "accreditation",
+            "issuer",
         },
     )
     pass_mark = data.get("pass_mark_percent")
@@ -149,6 +151,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
         completion=_completion(path, data.get("completion")),
         certificate_validity_months=_validity(path, data.get("certificate")),
         accreditation=_accreditation(path, data.get("accreditation")),
+        issuer=_issuer(path, data.get("issuer")),
     )
     return module, lessons
 
@@ -192,6 +195,27 @@ def _accreditation(path: Path, raw: Any) -> Accreditation | None:
             raise ContentError(path, f"veld 'accreditation.{field}' ontbreekt")
         values[field] = str(value).strip()
     return Accreditation(**values)
+
+
+# Printed on one line each on the certificate; longer text would not fit beside the QR code.
+ISSUER_LIMITS = {"institute": 80, "signatory": 60, "signatory_role": 60}
+
+
+def _issuer(path: Path, raw: Any) -> Issuer | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'issuer' moet een mapping zijn")
+    _reject_unknown(path, raw, set(ISSUER_LIMITS))
+    values = {}
+    for field, limit in ISSUER_LIMITS.items():
+        value = raw.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise ContentError(path, f"veld 'issuer.{field}' ontbreekt of is leeg")
+        if len(value.strip()) > limit:
+            raise ContentError(path, f"veld 'issuer.{field}' is langer dan {limit} tekens")
+        values[field] = value.strip()
+    return Issuer(**values)
 
 
 def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:

@@ -60,6 +60,15 @@ class Accreditation:
 
 
 @dataclass(frozen=True)
+class Issuer:
+    """Who issues the certificate: printed on it as institute and signatory."""
+
+    institute: str
+    signatory: str
+    signatory_role: str
+
+
+@dataclass(frozen=True)
 class CompletionRules:
     all_lessons_read: bool
     quizzes_passed: tuple[str, ...]
@@ -76,6 +85,7 @@ class Module:
     completion: CompletionRules
     certificate_validity_months: int | None
     accreditation: Accreditation | None
+    issuer: Issuer | None = None
 
 
 @dataclass(frozen=True)
