@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from course import audit, privacy, search_terms
+from course.admin.audit_log import action_label, describe
 from course.admin.forms import (
     ConfirmEraseForm,
     NameCorrectionForm,
@@ -86,7 +87,7 @@ def certificate(certificate_id: int):
         form=form,
         name_form=NameCorrectionForm(name=owner.display_name if owner else ""),
         owner=owner,
-        history=history,
+        history=describe(history),
         today=local_date(utcnow()),
     )
 
@@ -186,7 +187,7 @@ def user(user_id: int):
         erase_form=ConfirmEraseForm(),
         password_form=TemporaryPasswordForm(),
         two_factor_form=ResetTwoFactorForm(),
-        history=history,
+        history=describe(history),
     )
 
 
@@ -264,7 +265,10 @@ def audit_log():
         statement = statement.where(AuditEvent.action == action)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template(
-        "admin/audit.html", events=db.session.scalars(statement).all(), actions=actions, action=action
+        "admin/audit.html",
+        lines=describe(db.session.scalars(statement).all()),
+        actions=[(a, action_label(a)) for a in sorted(actions, key=action_label)],
+        action=action,
     )
 
 

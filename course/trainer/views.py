@@ -24,7 +24,7 @@ from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
 from course.trainer import actions, dashboard, exports, groups
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
-from course.trainer.item_analysis import ItemRow, analyse, reliability
+from course.trainer.item_analysis import MIN_ANSWERS_FOR_FLAGS, ItemRow, analyse, reliability
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 PAGE_SIZE = 100
@@ -110,7 +110,7 @@ def group(group_id: int):
         required=[catalog.quiz(q) for q in catalog.module.completion.quizzes_passed],
         invite_form=InviteForm(),
         csv_form=CsvForm(),
-        assign_form=AssignForm(),
+        assign_form=AssignForm(due_on=groups.saved_due_on(group, catalog.module.id)),
         empty_form=EmptyForm(),
         search_form=search_terms.SearchForm(),
         today=today,
@@ -255,7 +255,9 @@ def learner(group_id: int, user_id: int):
         attempts=attempts,
         standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
         reason_form=ReasonForm(),
-        assign_form=AssignForm(learner_id=str(learner.id)),
+        assign_form=AssignForm(
+            learner_id=str(learner.id), due_on=groups.saved_due_on(group, catalog.module.id, learner)
+        ),
     )
 
 
@@ -268,8 +270,16 @@ def grant_extra(group_id: int, user_id: int):
     quiz = get_catalog().quiz(form.quiz_id.data or "")
     if quiz is None or quiz.policy.max_attempts is None:
         abort(400)
+    passed = quiz_attempts.all_standings(learner, get_catalog(), utcnow())[quiz.id].passed
     if not form.validate_on_submit():
         flash("Geef een reden op (5 tot 500 tekens).", "error")
+    elif passed and request.form.get("confirm_passed") != "ja":
+        # Warned in the form; an extra attempt after passing is rarely meant (it can lower a "last" score).
+        flash(
+            f"{learner.display_name} is al geslaagd voor {quiz.title}. Vink aan dat je toch een extra poging "
+            "wilt geven; er is niets gewijzigd.",
+            "error",
+        )
     else:
         actions.grant_extra_attempt(current_user, learner, quiz.id, form.reason.data)
         db.session.commit()
@@ -386,6 +396,7 @@ def item_analysis(quiz_id: str):
         stats=analyse(quiz, rows),
         reliability=reliability(quiz, rows),
         attempts=len({r.attempt_id for r in rows}),
+        min_answers=MIN_ANSWERS_FOR_FLAGS,
         groups=own,
         selected=selected,
     )

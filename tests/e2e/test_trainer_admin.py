@@ -139,7 +139,7 @@ def test_a_trainer_sets_up_a_group_and_sees_where_it_stands(page: Page, app: Fla
     # A due date for the whole group.
     due = (utcnow() + timedelta(days=21)).date()
     page.get_by_label("Afronden uiterlijk op").fill(due.isoformat())
-    page.get_by_role("button", name="Module toewijzen").click()
+    page.get_by_role("button", name="Deadline vastleggen voor de hele groep").click()
     expect(page).to_have_url(group_url)
     expect(flash(page)).to_have_text(f"Deadline vastgelegd: {due:%d-%m-%Y}.")
     learners = page.get_by_role("table", name=re.compile("^Cursisten"))
