@@ -56,3 +56,7 @@ class NameCorrectionForm(FlaskForm):
     """An admin corrects a learner's name; their current certificate is reissued with it."""
 
     name = display_name_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Juiste naam (zoals hij op het certificaat moet staan)"
