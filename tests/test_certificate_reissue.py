@@ -167,6 +167,7 @@ def test_a_revoked_learner_sees_the_reason(app, client, auth, create_user):
     auth.logout()
     auth.login(learner.email)
     assert "Reden: Fraude bij de eindtoets" in client.get("/certificaten").get_data(as_text=True)
+    assert "Je certificaat is ingetrokken. Reden: Fraude bij de eindtoets." in client.get("/").get_data(as_text=True)
 
 
 # --- verify page -------------------------------------------------------------------------------------
