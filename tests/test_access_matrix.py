@@ -129,6 +129,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("reminders.settings", "POST"): signed_in(302),  # saved (nothing ticked: reminders off), back to the profile
     ("certificates.mine", "GET"): signed_in(200),
     ("certificates.download", "GET"): signed_in(404),
+    ("certificates.reissue_own", "POST"): signed_in(404),  # someone's own certificate only; none here
     ("certificates.verify", "GET"): everyone(200),
     ("certificates.verify_code", "GET"): everyone(404),
     ("admin.index", "GET"): admins_only(200),
@@ -136,6 +137,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("admin.search_certificates", "POST"): admins_only(302),
     ("admin.certificate", "GET"): admins_only(404),
     ("admin.certificate", "POST"): admins_only(404),
+    ("admin.correct_name", "POST"): admins_only(404),
     ("admin.users", "GET"): admins_only(200),
     ("admin.search_users", "POST"): admins_only(302),
     ("admin.user", "GET"): admins_only(404),

@@ -121,7 +121,7 @@ def test_a_role_change_is_audited_and_applies_at_once(app, admin, person):
     (event,) = audit_events(app, "user.role")
     assert event.actor_id == admin.id and event.subject_type == "user" and event.subject_id == learner.id
     assert event.details == {"old": "learner", "new": "trainer"}
-    assert "(learner → trainer)" in page  # the account's history on its admin page
+    assert "Rol gewijzigd door Bea Beheer (was: Cursist; wordt: Trainer)" in page  # the account's history
 
     # The open session ends; signing in again gives the new role.
     assert signed_out(learner.client)
@@ -197,23 +197,39 @@ def logged(admin: Person, **params) -> list[tuple[str, ...]]:
 def test_the_audit_log_lists_events_and_filters_by_action(app, admin, person):
     learner = person(Role.LEARNER, "Anna Cursist")
     trainer = person(Role.TRAINER, "Tineke Trainer")
-    group_id = new_group(trainer)
+    new_group(trainer)
     update_user(admin, learner.id, "trainer", active=True)
     update_user(admin, learner.id, "trainer", active=False)
 
     rows = logged(admin)
-    assert [action for action, *_ in rows] == ["user.deactivate", "user.role", "group.create"]  # newest first
+    # Newest first, in Dutch, with the names of who did it and whom it was about (not account numbers).
+    assert [action for action, *_ in rows] == ["Account gedeactiveerd", "Rol gewijzigd", "Groep aangemaakt"]
     deactivate, role, create = rows
-    assert deactivate[1] == str(admin.id) and deactivate[2] == f"user {learner.id}"
-    assert role[3] == "old: learner; new: trainer"
-    assert create[1] == str(trainer.id) and create[2] == f"group {group_id}"
+    assert deactivate[1] == "Bea Beheer" and deactivate[2] == "Anna Cursist"
+    assert role[3] == "was: Cursist; wordt: Trainer"
+    assert create[1] == "Tineke Trainer" and create[2] == "Groep ‘Groep Noord’"
+    assert "Door account" not in text(admin.client.get("/beheer/logboek"))
 
     assert logged(admin, actie="user.role") == [role]
     assert logged(admin, actie="group.create") == [create]
     assert logged(admin, actie="bestaat.niet") == []
     page = text(admin.client.get("/beheer/logboek"))
-    for action in ("group.create", "user.deactivate", "user.role"):
-        assert f'<option value="{action}">{action}</option>' in page
+    for action, label in (("group.create", "Groep aangemaakt"), ("user.deactivate", "Account gedeactiveerd")):
+        assert f'<option value="{action}">{label}</option>' in page
+
+
+def test_a_group_deadline_in_the_log_names_no_empty_learner(app, admin, person):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    learner = person(Role.LEARNER, "Anna Cursist")
+    group_id = new_group(trainer)
+    add_members(trainer, group_id, learner)
+    assign(trainer, group_id, due(14))
+    assign(trainer, group_id, due(7), learner)
+    rows = logged(admin, actie="assignment.set")
+    details = [row[3] for row in rows]
+    assert "None" not in " ".join(details) and "learner_id" not in " ".join(details)
+    assert details[0].startswith("cursist: Anna Cursist; datum: ")  # the personal one, newest first
+    assert details[1].startswith("datum: ")
 
 
 # --- a learner with data everywhere -------------------------------------------------------------
@@ -221,7 +237,9 @@ def test_the_audit_log_lists_events_and_filters_by_action(app, admin, person):
 
 def grant(trainer: Person, group_id: int, learner: Person, reason: str = "Storing tijdens de toets") -> None:
     url = f"/trainer/groepen/{group_id}/cursisten/{learner.id}/extra-poging"
-    response = post(trainer.client, url, {"quiz_id": "eindtoets", "reason": reason}, follow_redirects=True)
+    # confirm_passed: the learner may already have passed (see test_trainer for the warning itself).
+    data = {"quiz_id": "eindtoets", "reason": reason, "confirm_passed": "ja"}
+    response = post(trainer.client, url, data, follow_redirects=True)
     assert "heeft een extra poging" in text(response)
 
 

@@ -60,7 +60,7 @@ def certify(db, user_id: int, name: str, sequence: int = 1, module_id: str = MOD
             module_title="Hechtwijzer",
             content_version="1",
             study_load="4 uur",
-            accreditation_points="4",
+            accreditation_points=values.pop("accreditation_points", "4"),
             completed_on=values.pop("completed_on", TODAY - timedelta(days=30)),
             **values,
         )
@@ -121,3 +121,25 @@ def test_other_values_are_left_as_they_are(value):
 
 def test_a_value_of_only_invisible_characters_is_left_as_it_is():
     assert neutralise("\u200b\ufeff") == "\u200b\ufeff"
+
+
+def test_the_xlsx_types_points_and_dates_and_has_widths_and_a_frozen_header(db, group_with):
+    group, ids = group_with("Anna", "Bram")
+    certify(db, ids["Anna"], "Anna", register_name="SKJ", register_number="0123")
+    certify(db, ids["Bram"], "Bram", accreditation_points="2,5")
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(export_rows(group, MODULE, TODAY)))).active
+    anna, bram = sheet[2], sheet[3]
+    assert anna[3].value == 4 and anna[3].data_type == "n"
+    assert bram[3].value == 2.5
+    assert anna[4].value.date() == date(2026, 5, 16) and anna[4].is_date and anna[4].number_format == "DD-MM-YYYY"
+    assert anna[2].value == "0123" and anna[2].data_type == "s"  # a register number keeps its leading zero
+    assert sheet.freeze_panes == "A2"
+    assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHI")
+    assert all(cell.font.bold for cell in sheet[1])
+
+
+def test_a_formula_in_the_points_column_stays_neutralised_text(db, group_with):
+    group, ids = group_with("Anna")
+    certify(db, ids["Anna"], "Anna", accreditation_points="=1+1")
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(export_rows(group, MODULE, TODAY)))).active
+    assert sheet[2][3].value == "'=1+1" and sheet[2][3].data_type == "s"

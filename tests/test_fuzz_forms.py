@@ -109,6 +109,8 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "quizzes.save": ["revision", "action", "decision", "q*"],
     "quizzes.finish": ["revision", "confirm_incomplete", "decision", "q*"],
     "admin.certificate": ["reason"],
+    "admin.correct_name": ["name"],
+    "certificates.reissue_own": [],
     "admin.user": ["role", "active"],
     "admin.erase_user": ["confirm"],
     "enrolment.join": ["code"],

@@ -17,7 +17,7 @@ from course.quizzes.definitions import (
     QuizKind,
     ReviewPolicy,
 )
-from course.trainer.item_analysis import ItemRow, ItemStats, OptionShare, analyse
+from course.trainer.item_analysis import MIN_ANSWERS_FOR_FLAGS, ItemRow, ItemStats, OptionShare, analyse
 
 HARD = "moeilijk: minder dan 30% goed"
 EASY = "makkelijk: meer dan 90% goed"
@@ -148,3 +148,12 @@ def test_discrimination_compares_the_top_and_bottom_27_percent():
     ten = list(reversed(rows[1:]))
     assert analyse(QUIZ, ten)[0].discrimination == pytest.approx(1.0 - 2 / 3)
     assert analyse(QUIZ, ten[:9])[0].discrimination is None
+
+
+@pytest.mark.parametrize(("answered", "judged"), [(1, False), (9, False), (10, True)])
+def test_no_judgement_below_the_stated_minimum_of_answers(answered, judged):
+    # One answer makes a question 100% "easy"; below MIN_ANSWERS_FOR_FLAGS the page says nothing about it.
+    wrong = [OptionShare("Juist", 0, 0.0, True), OptionShare("Fout", answered, 1.0, False)]
+    few = ItemStats(question=SINGLE, answered=answered, facility=1.0, discrimination=None, options=wrong)
+    assert bool(few.flags) is judged
+    assert MIN_ANSWERS_FOR_FLAGS == 10

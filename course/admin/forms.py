@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from course.auth.forms import display_name_field
+
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
@@ -48,3 +50,13 @@ class ResetTwoFactorForm(FlaskForm):
     def validate_confirm(self, field: BooleanField) -> None:
         if not field.data:
             raise ValidationError("Vink aan dat je hebt gecontroleerd wie erom vraagt.")
+
+
+class NameCorrectionForm(FlaskForm):
+    """An admin corrects a learner's name; their current certificate is reissued with it."""
+
+    name = display_name_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.name.label.text = "Juiste naam (zoals hij op het certificaat moet staan)"

@@ -4,12 +4,21 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from course import privacy, search_terms
-from course.admin.forms import ConfirmEraseForm, ResetTwoFactorForm, RevokeForm, TemporaryPasswordForm, UserForm
+from course import audit, privacy, search_terms
+from course.admin.audit_log import action_label, describe
+from course.admin.forms import (
+    ConfirmEraseForm,
+    NameCorrectionForm,
+    ResetTwoFactorForm,
+    RevokeForm,
+    TemporaryPasswordForm,
+    UserForm,
+)
 from course.admin.users import SelfLockout, issue_temporary_password, update_user
 from course.auth import sessions, two_factor
 from course.auth.access import role_required
 from course.certificates import codes
+from course.certificates.reissue import NothingToCorrect, NotReissuable, reissue
 from course.certificates.revocation import AlreadyRevoked, revoke
 from course.extensions import db
 from course.models import AuditEvent, Certificate, OutboxMessage, OutboxStatus, Role, User
@@ -71,9 +80,52 @@ def certificate(certificate_id: int):
         .where(AuditEvent.subject_type == "certificate", AuditEvent.subject_id == certificate.id)
         .order_by(AuditEvent.at)
     ).all()
+    owner = db.session.get(User, certificate.user_id) if certificate.user_id else None
     return render_template(
-        "admin/certificate.html", certificate=certificate, form=form, history=history, today=local_date(utcnow())
+        "admin/certificate.html",
+        certificate=certificate,
+        form=form,
+        name_form=NameCorrectionForm(name=owner.display_name if owner else ""),
+        owner=owner,
+        history=describe(history),
+        today=local_date(utcnow()),
     )
+
+
+@bp.post("/certificaten/<int:certificate_id>/naam-corrigeren")
+@role_required(Role.ADMIN)
+def correct_name(certificate_id: int):
+    """A wrong name on a certificate: correct the account's name and reissue (not revoke) the certificate."""
+    certificate = db.session.get(Certificate, certificate_id) or abort(404)
+    owner = db.session.get(User, certificate.user_id) if certificate.user_id else None
+    form = NameCorrectionForm()
+    if owner is None or not form.validate_on_submit():
+        flash(
+            " ".join(form.name.errors) if owner else "Dit certificaat hoort niet meer bij een account.",
+            "error",
+        )
+        return redirect(url_for("admin.certificate", certificate_id=certificate.id))
+    now = utcnow()
+    owner.display_name = form.name.data
+    audit.record(current_user.id, "user.name_correction", "user", owner.id, certificate_id=certificate.id)
+    try:
+        replacement = reissue(certificate, owner, current_user, reason="naam", now=now)
+    except (NotReissuable, NothingToCorrect) as problem:
+        db.session.rollback()
+        flash(
+            "Dit certificaat is niet meer geldig en kan niet opnieuw worden uitgegeven."
+            if isinstance(problem, NotReissuable)
+            else "Het certificaat toont deze naam al; er is niets gewijzigd.",
+            "info",
+        )
+        return redirect(url_for("admin.certificate", certificate_id=certificate.id))
+    db.session.commit()
+    flash(
+        "De naam is gecorrigeerd en het certificaat is opnieuw uitgegeven met een nieuwe code. "
+        "Het vorige certificaat is vervangen (niet ingetrokken).",
+        "success",
+    )
+    return redirect(url_for("admin.certificate", certificate_id=replacement.id))
 
 
 @bp.get("/gebruikers")
@@ -135,7 +187,7 @@ def user(user_id: int):
         erase_form=ConfirmEraseForm(),
         password_form=TemporaryPasswordForm(),
         two_factor_form=ResetTwoFactorForm(),
-        history=history,
+        history=describe(history),
     )
 
 
@@ -213,7 +265,10 @@ def audit_log():
         statement = statement.where(AuditEvent.action == action)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template(
-        "admin/audit.html", events=db.session.scalars(statement).all(), actions=actions, action=action
+        "admin/audit.html",
+        lines=describe(db.session.scalars(statement).all()),
+        actions=[(a, action_label(a)) for a in sorted(actions, key=action_label)],
+        action=action,
     )
 
 

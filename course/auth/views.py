@@ -35,6 +35,7 @@ from course.auth.forms import (
     SecondStepForm,
     VerifyEmailForm,
 )
+from course.catalog.access import get_catalog
 from course.errors import render_error
 from course.extensions import db, login_manager
 from course.models import Role, User
@@ -345,13 +346,23 @@ def profile():
         )
         db.session.commit()
         flash("Je profiel is opgeslagen. Wijzigingen gelden voor certificaten die hierna worden uitgegeven.", "success")
-        return redirect(url_for("auth.profile"))
+        return redirect(_profile_back(request.args.get("terug")) or url_for("auth.profile"))
     return render_template(
         "auth/profile.html",
         form=form,
+        back=request.args.get("terug"),
         organisations=providers.enabled_providers(),
         linked_issuers={link.issuer for link in linking.links_of(current_user)},
     )
+
+
+def _profile_back(back: str | None) -> str | None:
+    """Where the register-number prompt came from (a test or the dashboard); only known places."""
+    if back == "overzicht":
+        return url_for("lessons.index")
+    if back and get_catalog().quiz(back) is not None:
+        return url_for("quizzes.detail", quiz_id=back)
+    return None
 
 
 @bp.get("/account/gegevens")

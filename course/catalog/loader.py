@@ -15,6 +15,7 @@ from course.catalog.types import (
     Catalog,
     CompletionRules,
     GlossaryTerm,
+    Issuer,
     Lesson,
     Module,
     Page,
@@ -132,6 +133,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
             "certificate",
             "accreditation",
             "source",
+            "issuer",
         },
     )
     pass_mark = data.get("pass_mark_percent")
@@ -152,6 +154,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
         certificate_validity_months=_validity(path, data.get("certificate")),
         accreditation=_accreditation(path, data.get("accreditation")),
         source=_source_publication(path, data.get("source")),
+        issuer=_issuer(path, data.get("issuer")),
     )
     return module, lessons
 
@@ -202,6 +205,27 @@ def _source_publication(path: Path, raw: Any) -> SourcePublication:
         raise ContentError(path, "veld 'source' (titel, uitgever en datum van de bron) ontbreekt of is geen mapping")
     _reject_unknown(path, raw, {"title", "publisher", "published"})
     return SourcePublication(**{field: _require_str(path, raw, field) for field in ("title", "publisher", "published")})
+
+
+# Printed on one line each on the certificate; longer text would not fit beside the QR code.
+ISSUER_LIMITS = {"institute": 80, "signatory": 60, "signatory_role": 60}
+
+
+def _issuer(path: Path, raw: Any) -> Issuer | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'issuer' moet een mapping zijn")
+    _reject_unknown(path, raw, set(ISSUER_LIMITS))
+    values = {}
+    for field, limit in ISSUER_LIMITS.items():
+        value = raw.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise ContentError(path, f"veld 'issuer.{field}' ontbreekt of is leeg")
+        if len(value.strip()) > limit:
+            raise ContentError(path, f"veld 'issuer.{field}' is langer dan {limit} tekens")
+        values[field] = value.strip()
+    return Issuer(**values)
 
 
 def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:

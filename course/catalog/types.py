@@ -68,6 +68,15 @@ class Accreditation:
 
 
 @dataclass(frozen=True)
+class Issuer:
+    """Who issues the certificate: printed on it as institute and signatory."""
+
+    institute: str
+    signatory: str
+    signatory_role: str
+
+
+@dataclass(frozen=True)
 class CompletionRules:
     all_lessons_read: bool
     quizzes_passed: tuple[str, ...]
@@ -94,6 +103,7 @@ class Module:
     certificate_validity_months: int | None
     accreditation: Accreditation | None
     source: SourcePublication
+    issuer: Issuer | None = None
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,9 @@ def issue_if_complete(user: User, catalog: Catalog, now: datetime) -> Certificat
         accreditation_body=accreditation.body if accreditation else None,
         accreditation_points=accreditation.points if accreditation else None,
         accreditation_activity_id=accreditation.activity_id if accreditation else None,
+        issuer_institute=module.issuer.institute if module.issuer else None,
+        issuer_signatory=module.issuer.signatory if module.issuer else None,
+        issuer_signatory_role=module.issuer.signatory_role if module.issuer else None,
         completed_on=completed_on,
         issued_at=now,
         valid_until=add_months(completed_on, module.certificate_validity_months)

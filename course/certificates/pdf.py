@@ -47,10 +47,18 @@ def dutch_date(day) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def _fitted(canvas: Canvas, text: str, font: str, size: float, max_width: float) -> float:
-    """The largest size up to `size` at which `text` fits on one line."""
+def _fitted(canvas: Canvas, text: str, font: str, size: float, max_width: float, smallest: float = 9.0) -> float:
+    """The largest size up to `size` at which `text` fits on one line (never below `smallest`)."""
     width = pdfmetrics.stringWidth(text, font, size)
-    return size if width <= max_width else max(9.0, size * max_width / width)
+    return size if width <= max_width else max(smallest, size * max_width / width)
+
+
+def _draw_fitted(
+    canvas: Canvas, x: float, y: float, text: str, font: str, size: float, max_width: float, align: str = "left"
+) -> None:
+    """One line of text kept inside `max_width` (shrunk down to 5 pt): texts in their own boxes never overlap."""
+    canvas.setFont(font, _fitted(canvas, text, font, size, max_width, smallest=5.0))
+    {"left": canvas.drawString, "right": canvas.drawRightString, "centre": canvas.drawCentredString}[align](x, y, text)
 
 
 def _draw_qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
@@ -86,8 +94,9 @@ def render_certificate(certificate: Certificate, verify_url: str) -> bytes:
     canvas.setFillColor(HexColor("#ffffff"))
     canvas.setFont("DejaVu-Bold", 26)
     canvas.drawString(24 * mm, height - 30 * mm, "Certificaat")
-    canvas.setFont("DejaVu", 13)
-    canvas.drawRightString(width - 24 * mm, height - 30 * mm, "Hechtwijzer · e-learning")
+    # The issuing institute (content/module.yaml `issuer`) where older texts said only "Hechtwijzer".
+    institute = certificate.issuer_institute or "Hechtwijzer · e-learning"
+    _draw_fitted(canvas, width - 24 * mm, height - 30 * mm, institute, "DejaVu", 13, width - 110 * mm, "right")
 
     center = width / 2
     usable = width - 60 * mm
@@ -133,26 +142,53 @@ def render_certificate(certificate: Certificate, verify_url: str) -> bytes:
         canvas.setFillColor(MUTED)
         canvas.drawString(30 * mm, y, label)
         canvas.setFillColor(INK)
-        canvas.setFont("DejaVu-Bold", 10.5)
-        canvas.drawString(70 * mm, y, value)
+        _draw_fitted(canvas, 70 * mm, y, value, "DejaVu-Bold", 10.5, 100 * mm)
         y -= 6 * mm
 
+    # Right column: signature above the QR code; left of the QR code: code, link and source, each
+    # in a box of its own so that no length of code, link or name makes two texts overlap.
+    right = width - 30 * mm
     qr_size = 38 * mm
-    qr_x, qr_y = width - 30 * mm - qr_size, 22 * mm
-    _draw_qr(canvas, verify_url, qr_x, qr_y + 12 * mm, qr_size)
-    canvas.setFont("DejaVu", 8.5)
+    qr_x, qr_y = right - qr_size, 34 * mm
+    if certificate.issuer_signatory:
+        column = 70 * mm
+        canvas.setStrokeColor(MUTED)
+        canvas.setLineWidth(0.6)
+        canvas.line(right - column, 92 * mm, right, 92 * mm)
+        canvas.setFillColor(INK)
+        _draw_fitted(canvas, right, 87 * mm, certificate.issuer_signatory, "DejaVu-Bold", 10.5, column, "right")
+        canvas.setFillColor(MUTED)
+        role = certificate.issuer_signatory_role or ""
+        if certificate.issuer_institute:
+            role = f"{role}, {certificate.issuer_institute}" if role else certificate.issuer_institute
+        _draw_fitted(canvas, right, 82 * mm, role, "DejaVu", 8.5, column, "right")
+    _draw_qr(canvas, verify_url, qr_x, qr_y, qr_size)
     canvas.setFillColor(MUTED)
-    canvas.drawRightString(width - 30 * mm, qr_y + 7 * mm, "Controleer dit certificaat:")
-    canvas.drawRightString(width - 30 * mm, qr_y + 3 * mm, verify_url)
-    canvas.setFont("DejaVu-Bold", 10)
+    _draw_fitted(canvas, right, qr_y - 5 * mm, "Scan om te controleren", "DejaVu", 8.5, qr_size, "right")
+
+    left = 30 * mm
+    footer_width = qr_x - 8 * mm - left
     canvas.setFillColor(ACCENT)
-    canvas.drawString(30 * mm, 22 * mm, f"Verificatiecode: {display(certificate.verification_code)}")
-    canvas.setFont("DejaVu", 8.5)
+    _draw_fitted(
+        canvas,
+        left,
+        28 * mm,
+        f"Verificatiecode: {display(certificate.verification_code)}",
+        "DejaVu-Bold",
+        10,
+        footer_width,
+    )
     canvas.setFillColor(MUTED)
-    canvas.drawString(
-        30 * mm,
+    _draw_fitted(canvas, left, 23 * mm, f"Controleer dit certificaat: {verify_url}", "DejaVu", 8.5, footer_width)
+    _draw_fitted(
+        canvas,
+        left,
         17 * mm,
-        "Inhoud gebaseerd op: Nederlands Jeugdinstituut, Hechting en hechtingsproblemen. Risico- en beschermende factoren (maart 2021).",
+        "Inhoud gebaseerd op: Nederlands Jeugdinstituut, Hechting en hechtingsproblemen. "
+        "Risico- en beschermende factoren (maart 2021).",
+        "DejaVu",
+        8.5,
+        footer_width,
     )
     canvas.showPage()
     canvas.save()

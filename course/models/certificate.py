@@ -13,6 +13,8 @@ from course.timeutil import as_utc, utcnow
 class CertificateStatus(enum.StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
+    # Replaced by a reissue (corrected name or register number): not withdrawn, but no longer the current one.
+    SUPERSEDED = "superseded"
 
 
 class Certificate(db.Model):
@@ -40,6 +42,10 @@ class Certificate(db.Model):
     completed_on: Mapped[date]
     issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     valid_until: Mapped[date | None]
+    # Who issued it, as printed (content/module.yaml `issuer` at issue time); empty on older certificates.
+    issuer_institute: Mapped[str | None] = mapped_column(sa.String(80))
+    issuer_signatory: Mapped[str | None] = mapped_column(sa.String(60))
+    issuer_signatory_role: Mapped[str | None] = mapped_column(sa.String(60))
 
     status: Mapped[CertificateStatus] = mapped_column(
         sa.Enum(CertificateStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
@@ -48,14 +54,17 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(500))
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until is not None and today > self.valid_until
 
     def state(self, today: date) -> str:
-        """valid / revoked / expired, as the verify page shows it."""
+        """valid / revoked / superseded / expired, as the verify page shows it."""
         if self.status is CertificateStatus.REVOKED:
             return "revoked"
+        if self.status is CertificateStatus.SUPERSEDED:
+            return "superseded"
         return "expired" if self.is_expired(today) else "valid"
 
     @property

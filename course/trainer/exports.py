@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
 from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from course.extensions import db
 from course.models import Certificate, Group, GroupMember, User
@@ -94,16 +97,46 @@ def to_csv(rows: Iterable[Sequence[str]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel then reads UTF-8 names right
 
 
+POINTS_COLUMN, DATE_COLUMN = 3, 4
+_NUMBER = re.compile(r"^\d{1,4}([.,]\d{1,2})?$")
+# Width in characters per column: wide enough for typical values, so nothing shows as "###".
+COLUMN_WIDTHS = (28, 10, 18, 18, 16, 22, 40, 44, 36)
+
+
+def _typed(index: int, value: str) -> object:
+    """Points as a number and the completion date as a date, so a spreadsheet can sum and sort them.
+
+    Only these two columns, and only values of their exact form: everything else stays text (a
+    register number keeps its leading zeros, and nothing is ever read as a formula)."""
+    if index == POINTS_COLUMN and _NUMBER.match(value):
+        number = float(value.replace(",", "."))
+        return int(number) if number.is_integer() else number
+    if index == DATE_COLUMN:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def to_xlsx(rows: Iterable[Sequence[str]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Accreditatie"
     sheet.append(HEADER)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_typed(index, value) for index, value in enumerate(row)])
     for cells in sheet.iter_rows():
         for cell in cells:
-            cell.data_type = "s"  # text, never a formula, whatever the content
+            if isinstance(cell.value, date):
+                cell.number_format = "DD-MM-YYYY"
+            elif isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula, whatever the content
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

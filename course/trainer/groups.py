@@ -362,15 +362,21 @@ def assign(group: Group, module_id: str, due_on: date, actor: User, learner: Use
     existing.due_on = due_on
     existing.assigned_by_id = actor.id
     db.session.flush()
-    audit.record(
-        actor.id,
-        "assignment.set",
-        "group",
-        group.id,
-        learner_id=learner.id if learner else None,
-        due_on=due_on.isoformat(),
-    )
+    # A deadline for the whole group names no learner (rather than "learner_id: None").
+    about = {"learner_id": learner.id} if learner else {}
+    audit.record(actor.id, "assignment.set", "group", group.id, **about, due_on=due_on.isoformat())
     return existing
+
+
+def saved_due_on(group: Group, module_id: str, learner: User | None = None) -> date | None:
+    """The deadline saved for the whole group (or for one learner in it), to show in its form."""
+    return db.session.scalar(
+        sa.select(Assignment.due_on).where(
+            Assignment.group_id == group.id,
+            Assignment.module_id == module_id,
+            Assignment.user_id.is_(None) if learner is None else Assignment.user_id == learner.id,
+        )
+    )
 
 
 def assignments_for(user_id: int, module_id: str) -> list[tuple[Assignment, Group, User]]:

@@ -14,6 +14,9 @@ from course.quizzes.definitions import Question, Quiz
 
 GROUP_SHARE = 0.27  # upper and lower 27% of attempts, the classic Kelley split
 MIN_ATTEMPTS = 10  # below this the discrimination index says little
+# Below this many answers to a question the page makes no judgement about it ("makkelijk", "misvatting?"):
+# one answer makes a question 0% or 100% "easy". The numbers are still shown, the flags are not.
+MIN_ANSWERS_FOR_FLAGS = MIN_ATTEMPTS
 # Below this many finished graded attempts a reliability coefficient is too unstable to report
 # (docs/toetsplan.md): its standard error is roughly (1 - alpha) * sqrt(2 / n), about 0.08 at alpha 0.7 and n 30.
 MIN_RELIABILITY_ATTEMPTS = 30
@@ -52,7 +55,9 @@ class ItemStats:
 
 def flags_of(stats: ItemStats) -> list[str]:
     """What a trainer should look at in this question (a plain function: mutmut skips decorated ones)."""
-    notes = []
+    notes: list[str] = []
+    if stats.answered < MIN_ANSWERS_FOR_FLAGS:
+        return notes
     if stats.facility is not None and stats.facility < 0.3:
         notes.append("moeilijk: minder dan 30% goed")
     if stats.facility is not None and stats.facility > 0.9:

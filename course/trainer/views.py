@@ -23,11 +23,13 @@ from course.models import (
 from course.quizzes import attempts as quiz_attempts
 from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
-from course.trainer import actions, dashboard, exports, groups
+from course.trainer import actions, charts, dashboard, exports, groups
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
-from course.trainer.item_analysis import ItemRow, analyse, reliability
+from course.trainer.item_analysis import MIN_ANSWERS_FOR_FLAGS, ItemRow, analyse, reliability
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
+# The group chart's order: from done to behind, as a trainer reads progress.
+CHART_STATES = ("afgerond", "bezig", "niet gestart", "te laat")
 PAGE_SIZE = 100
 trainers = role_required(Role.TRAINER, Role.ADMIN)
 
@@ -94,13 +96,22 @@ def group(group_id: int):
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     invitations = groups.invitation_rows(group, utcnow())
+    counts = {s: sum(1 for r in all_rows if r.status == s) for s in dashboard.STATUS_ORDER}
+    group_due = groups.saved_due_on(group, catalog.module.id)
+    completed = [r.completed_on for r in all_rows if r.status == "afgerond" and r.completed_on]
+    started = min([local_date(group.created_at), *completed])
     return render_template(
         "trainer/group.html",
+        state_chart=charts.state_chart(counts, CHART_STATES),
+        chart_states=CHART_STATES,
+        progress_chart=charts.progress_chart(completed, len(all_rows), started, today, group_due),
+        progress_points=charts.cumulative(completed, started, today),
+        group_due=group_due,
         group=group,
         rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         total=len(all_rows),
         shown=len(rows),
-        counts={s: sum(1 for r in all_rows if r.status == s) for s in dashboard.STATUS_ORDER},
+        counts=counts,
         page=page,
         pages=pages,
         sort=sort,
@@ -111,7 +122,7 @@ def group(group_id: int):
         required=[catalog.quiz(q) for q in catalog.module.completion.quizzes_passed],
         invite_form=InviteForm(),
         csv_form=CsvForm(),
-        assign_form=AssignForm(),
+        assign_form=AssignForm(due_on=group_due),
         empty_form=EmptyForm(),
         search_form=search_terms.SearchForm(),
         today=today,
@@ -256,7 +267,9 @@ def learner(group_id: int, user_id: int):
         attempts=attempts,
         standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
         reason_form=ReasonForm(),
-        assign_form=AssignForm(learner_id=str(learner.id)),
+        assign_form=AssignForm(
+            learner_id=str(learner.id), due_on=groups.saved_due_on(group, catalog.module.id, learner)
+        ),
         # Only what the learner chose to share; private reflections never reach a trainer's page.
         shared_reflections=reflections.shared_reflections(learner.id, catalog.module.id),
     )
@@ -271,8 +284,16 @@ def grant_extra(group_id: int, user_id: int):
     quiz = get_catalog().quiz(form.quiz_id.data or "")
     if quiz is None or quiz.policy.max_attempts is None:
         abort(400)
+    passed = quiz_attempts.all_standings(learner, get_catalog(), utcnow())[quiz.id].passed
     if not form.validate_on_submit():
         flash("Geef een reden op (5 tot 500 tekens).", "error")
+    elif passed and request.form.get("confirm_passed") != "ja":
+        # Warned in the form; an extra attempt after passing is rarely meant (it can lower a "last" score).
+        flash(
+            f"{learner.display_name} is al geslaagd voor {quiz.title}. Vink aan dat je toch een extra poging "
+            "wilt geven; er is niets gewijzigd.",
+            "error",
+        )
     else:
         actions.grant_extra_attempt(current_user, learner, quiz.id, form.reason.data)
         db.session.commit()
@@ -384,12 +405,21 @@ def item_analysis(quiz_id: str):
             )
         )
     ]
+    stats = analyse(quiz, rows)
     return render_template(
         "trainer/item_analysis.html",
         quiz=quiz,
-        stats=analyse(quiz, rows),
+        stats=stats,
+        overview_chart=charts.item_overview(
+            [(number, s.facility, s.discrimination) for number, s in enumerate(stats, start=1)]
+        ),
+        option_charts=[
+            charts.option_chart([(o.label, o.count, o.share, o.correct) for o in s.options]) if s.answered else None
+            for s in stats
+        ],
         reliability=reliability(quiz, rows),
         attempts=len({r.attempt_id for r in rows}),
+        min_answers=MIN_ANSWERS_FOR_FLAGS,
         groups=own,
         selected=selected,
     )
