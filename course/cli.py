@@ -13,6 +13,9 @@ from course import outbox, ratelimit
 from course.auth import accounts, passwords, sessions, throttle, two_factor, verification
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
+from course.lti import keys as lti_keys
+from course.lti import platforms as lti_platforms
+from course.lti import tool as lti_tool
 from course.models import Role
 from course.names import InvalidName
 from course.quizzes import blueprint, item_writing
@@ -195,7 +198,54 @@ def prune() -> None:
     failures = throttle.prune_expired()
     hits = ratelimit.prune_expired()
     ended = sessions.prune_expired()
+    lti_tool.prune_expired()
     db.session.commit()
     click.echo(
         f"Opgeruimd: {failures} mislukte inlogpogingen, {hits} tellingen van verzoeklimieten, {ended} verlopen sessies."
     )
+
+
+@course_cli.command("lti-register")
+@click.option("--name", required=True, help="A name for the platform, e.g. 'Moodle Hogeschool'.")
+@click.option("--issuer", required=True, help="The platform's issuer (platform ID).")
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Repeat for several.")
+@click.option("--auth-login-url", required=True, help="The platform's authentication request URL.")
+@click.option("--token-url", required=True, help="The platform's access token URL.")
+@click.option("--jwks-url", required=True, help="The platform's public keyset URL.")
+def lti_register(name, issuer, client_id, deployment_ids, auth_login_url, token_url, jwks_url) -> None:
+    """Register an LTI 1.3 platform (LMS) that may launch the module."""
+    details = lti_platforms.PlatformDetails(
+        name, issuer, client_id, list(deployment_ids), auth_login_url, token_url, jwks_url
+    )
+    try:
+        platform = lti_platforms.register(details, actor_id=None)
+    except lti_platforms.InvalidRegistration as error:
+        click.echo(f"Niet geregistreerd: {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Platform {platform.id} geregistreerd ({platform.name}).")
+
+
+@course_cli.group("lti-keys")
+def lti_keys_group() -> None:
+    """The tool's LTI signing keys (files in LTI_KEY_DIR, never in the database)."""
+
+
+@lti_keys_group.command("rotate")
+def lti_keys_rotate() -> None:
+    """Make a new signing key; the previous one stays published for LTI_KEY_OVERLAP_HOURS."""
+    key, removed = lti_keys.rotate()
+    click.echo(f"Nieuwe sleutel {key.kid} in gebruik.")
+    if removed:
+        click.echo(f"Verwijderd (overlap voorbij): {', '.join(removed)}.")
+
+
+@lti_keys_group.command("list")
+def lti_keys_list() -> None:
+    """Show the keys in the public JWKS, newest (the one in use) first."""
+    published = lti_keys.published()
+    if not published:
+        click.echo("Nog geen sleutel: maak er een met `flask course lti-keys rotate`.")
+    for key in published:
+        click.echo(f"{key.kid} (aangemaakt {utcnow().fromtimestamp(key.created, utcnow().tzinfo):%Y-%m-%d %H:%M} UTC)")

@@ -26,6 +26,7 @@ URL_VALUES = {
     "user_id": 999999,
     "invitation_id": 999999,
     "token": "ONBEKEND",
+    "platform_id": 999999,
 }
 
 
@@ -159,6 +160,17 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("trainer.attempt_review", "GET"): staff_only(404),
     ("trainer.export_csv", "GET"): staff_only(404),
     ("trainer.export_xlsx", "GET"): staff_only(404),
+    # LTI 1.3: the platform's endpoints answer everyone; a bare request is refused with a clear page
+    ("lti.jwks", "GET"): everyone(200),
+    ("lti.login", "GET"): everyone(403),
+    ("lti.login", "POST"): everyone(403),
+    ("lti.launch_view", "POST"): everyone(400),
+    ("lti.handoff", "POST"): everyone(410),
+    ("lti.link_account", "POST"): everyone(410),
+    ("lti_admin.index", "GET"): admins_only(200),
+    ("lti_admin.index", "POST"): admins_only(400),
+    ("lti_admin.platform", "GET"): admins_only(404),
+    ("lti_admin.platform", "POST"): admins_only(404),
 }
 
 
