@@ -147,6 +147,9 @@ class TestPlatform:
             launch.set_id_token_expiration(settings["expires_in"])
         if "claims" in settings:
             launch.set_extra_claims(settings["claims"])
+        if settings.get("deep_link"):
+            self.registration.set_deeplink_launch_url(f"{self.tool_base}/lti/launch")
+            launch.set_dl(f"{self.base}/deep-link-return", title="Hechtwijzer", accept_types={"ltiResourceLink"})
         data = launch.lti_launch()
         if "sign_with" in settings:  # a forger: same kid, another private key
             registration = self.registration
@@ -155,6 +158,11 @@ class TestPlatform:
                 token_body, settings["sign_with"], headers={"kid": registration.get_kid()}
             )
         return {"id_token": data["id_token"], "state": data["state"], "launch_url": data["launch_url"]}
+
+    def receive_deep_link(self, jwt: str, tool_jwks: dict) -> list[dict]:
+        """The platform's side of a deep-linking answer: check the tool's signature, return the items."""
+        self.registration.set_tool_key_set(tool_jwks)
+        return _Config(registration=self.registration).validate_deeplinking_resp({"JWT": jwt})
 
 
 def _unverified_body(token: str) -> dict:

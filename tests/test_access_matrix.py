@@ -167,6 +167,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("lti.launch_view", "POST"): everyone(400),
     ("lti.handoff", "POST"): everyone(410),
     ("lti.link_account", "POST"): everyone(410),
+    ("lti.deep_link", "POST"): everyone(410),
     ("lti_admin.index", "GET"): admins_only(200),
     ("lti_admin.index", "POST"): admins_only(400),
     ("lti_admin.platform", "GET"): admins_only(404),

@@ -112,6 +112,7 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "lti.launch_view": ["id_token", "state"],
     "lti.handoff": ["token"],
     "lti.link_account": ["token", "password"],
+    "lti.deep_link": ["token", "resource"],
     "lti_admin.index": [
         "name",
         "issuer",

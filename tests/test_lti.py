@@ -326,3 +326,51 @@ def test_an_address_of_a_local_account_is_never_linked_without_its_password(app,
         identity = _db.session.scalar(sa.select(ExternalIdentity))
         assert identity.user_id == local.id
     assert counts(app) == {"users": 1, "identities": 1}
+
+
+# --- deep linking ------------------------------------------------------------------------------------
+
+
+def test_a_teacher_places_a_test_and_the_platform_receives_a_signed_item_with_a_line_item(app, client, lms):
+    page = launch(client, lms, roles=INSTRUCTOR, deep_link=True)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Wat plaats je in je cursus?" in html and "Les: " in html
+    assert f"frame-ancestors 'self' {lms.base}" in page.headers["Content-Security-Policy"]
+    token = html.split('name="token" value="')[1].split('"')[0]
+    with app.app_context():
+        quiz_id = next(q.id for q in app.extensions["catalog"].quizzes if q.kind.value != "formative")
+    answer = client.post(f"{TOOL}/lti/deep-link", data={"token": token, "resource": f"quiz:{quiz_id}"})
+    assert answer.status_code == 200
+    assert f"form-action 'self' {lms.base}" in answer.headers["Content-Security-Policy"]
+    body = answer.get_data(as_text=True)
+    assert f'action="{lms.base}/deep-link-return"' in body
+    jwt = body.split('name="JWT" value="')[1].split('"')[0]
+    (item,) = lms.receive_deep_link(jwt, client.get(f"{TOOL}/lti/jwks").get_json())
+    assert item["type"] == "ltiResourceLink" and item["url"] == f"{TOOL}/lti/launch"
+    assert item["custom"] == {"resource": f"quiz:{quiz_id}"}
+    assert item["lineItem"]["scoreMaximum"] == 100
+    assert item["lineItem"]["resourceId"] == f"quiz:{quiz_id}" and item["lineItem"]["label"].startswith("Toets: ")
+    assert counts(app) == {"users": 0, "identities": 0}  # placing content signs nobody in
+    again = client.post(f"{TOOL}/lti/deep-link", data={"token": token, "resource": "module"})
+    assert again.status_code == 410  # one answer per deep-linking launch
+
+
+def test_a_lesson_is_placed_without_a_line_item(app, client, lms):
+    html = launch(client, lms, roles=INSTRUCTOR, deep_link=True).get_data(as_text=True)
+    token = html.split('name="token" value="')[1].split('"')[0]
+    body = client.post(f"{TOOL}/lti/deep-link", data={"token": token, "resource": "lesson:inleiding"})
+    jwt = body.get_data(as_text=True).split('name="JWT" value="')[1].split('"')[0]
+    (item,) = lms.receive_deep_link(jwt, client.get(f"{TOOL}/lti/jwks").get_json())
+    assert "lineItem" not in item and item["custom"] == {"resource": "lesson:inleiding"}
+
+
+def test_a_learner_cannot_place_content(app, client, lms):
+    refused(app, launch(client, lms, deep_link=True), 403, "placement", "Alleen docenten")
+
+
+def test_an_unknown_choice_is_refused(app, client, lms):
+    html = launch(client, lms, roles=INSTRUCTOR, deep_link=True).get_data(as_text=True)
+    token = html.split('name="token" value="')[1].split('"')[0]
+    response = client.post(f"{TOOL}/lti/deep-link", data={"token": token, "resource": "quiz:bestaat-niet"})
+    assert response.status_code == 404 and refusals(app)[-1] == "resource"

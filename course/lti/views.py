@@ -12,6 +12,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -34,9 +35,10 @@ from pylti1p3.exception import LtiException, OIDCException
 from course import audit
 from course.auth import accounts, sessions, throttle, two_factor
 from course.auth.access import role_required
+from course.catalog.access import get_catalog
 from course.errors import render_error
 from course.extensions import csrf, db
-from course.lti import keys, launch, platforms
+from course.lti import deep_linking, keys, launch, platforms
 from course.lti.forms import PlatformForm, RemovePlatformForm
 from course.lti.tool import DatabaseLaunchStorage, DatabaseToolConf, find_platform
 from course.models import LtiLaunchValue, LtiPlatform, Role, User
@@ -62,6 +64,7 @@ REFUSALS = {
         "Deze plaatsing (deployment-ID) van Hechtwijzer is niet geregistreerd. Vraag de beheerder dat te doen.",
     ),
     "role": (403, "Je rol in de leeromgeving geeft geen toegang tot Hechtwijzer: alleen cursisten en docenten."),
+    "placement": (403, "Alleen docenten kunnen Hechtwijzer in een cursus plaatsen."),
     "email": (
         400,
         "De leeromgeving gaf geen e-mailadres mee. Vraag de beheerder van de leeromgeving naam en e-mailadres te delen.",
@@ -164,9 +167,11 @@ def launch_view():
     try:
         launch.check_audience(claims, platform.client_id)
         role = launch.role_for(claims)
-        target = launch.destination(claims)
         if message.is_deep_link_launch():
-            raise launch.LaunchRefused("message")  # deep linking is not offered (yet)
+            if role is not Role.TRAINER:
+                raise launch.LaunchRefused("placement")
+            return _deep_link_picker(claims, platform)
+        target = launch.destination(claims)
         try:
             user = launch.account_for(claims, role)
         except launch.EmailBelongsToLocalAccount:
@@ -183,6 +188,53 @@ def launch_view():
     db.session.commit()
     _start_session(user)
     return redirect(url_for(target.endpoint, **target.values))
+
+
+DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+
+
+def _deep_link_picker(claims: dict, platform: LtiPlatform) -> Response:
+    """A teacher placing Hechtwijzer in the LMS: choose what. Nothing is created here."""
+    settings = claims.get(DEEP_LINKING) or {}
+    if not settings.get("deep_link_return_url"):
+        raise launch.LaunchRefused("message")
+    token = _store_handoff(
+        {"platform_id": platform.id, "deployment_id": claims[DEPLOYMENT], "settings": settings}, kind="deeplink"
+    )
+    audit.record(None, "lti_deep_link_started", "lti_platform", platform.id)
+    db.session.commit()
+    page = render_template("lti/deep_link.html", token=token, choices=deep_linking.choices(get_catalog()))
+    return framable(make_response(page))
+
+
+@bp.post("/deep-link")
+@csrf.exempt
+def deep_link():
+    """The teacher's choice: answer the platform with a signed deep-linking response (once per launch)."""
+    value = _take("deeplink", request.form.get("token", ""))
+    if value is None:
+        return refuse("link_expired")
+    platform = db.session.get(LtiPlatform, value["platform_id"])
+    chosen = next((c for c in deep_linking.choices(get_catalog()) if c.resource == request.form.get("resource")), None)
+    if platform is None or chosen is None:
+        return refuse("resource", value["platform_id"])
+    try:
+        jwt = deep_linking.response_jwt(
+            platform, value["deployment_id"], value["settings"], chosen, public_url("lti.launch_view")
+        )
+    except keys.NoToolKey:
+        return refuse("no_key", platform.id)
+    audit.record(None, "lti_deep_link_answered", "lti_platform", platform.id, resource=chosen.resource)
+    db.session.commit()
+    return_url = value["settings"]["deep_link_return_url"]
+    response = framable(make_response(render_template("lti/deep_link_return.html", jwt=jwt, return_url=return_url)))
+    # The answer is a form the browser posts to the platform: allow that one destination.
+    parts = urlsplit(return_url)
+    response.headers["Content-Security-Policy"] = response.headers["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+    )
+    return response
 
 
 def _platform_id(issuer: str | None, body: dict) -> int | None:
@@ -303,7 +355,7 @@ def tool_urls() -> dict[str, str]:
         "login": public_url("lti.login"),
         "launch": public_url("lti.launch_view"),
         "jwks": public_url("lti.jwks"),
-        "deep_link": public_url("lti.launch_view"),
+        "deep_link": public_url("lti.launch_view"),  # one launch URL: the message type tells them apart
     }
 
 
