@@ -15,6 +15,7 @@ from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.lti import keys as lti_keys
 from course.lti import platforms as lti_platforms
+from course.lti import scores as lti_scores
 from course.lti import tool as lti_tool
 from course.models import Role
 from course.names import InvalidName
@@ -178,6 +179,22 @@ def send_mail(loop: bool, interval: int) -> None:
         if report.handled or not loop:
             click.echo(
                 f"Mail: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
+            )
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@course_cli.command("send-lti-scores")
+@click.option("--loop", is_flag=True, help="Keep running: look for due scores every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between rounds.")
+def send_lti_scores(loop: bool, interval: int) -> None:
+    """Post the scores waiting in the outbox to the LMSs (LTI Assignment and Grade Services)."""
+    while True:
+        report = outbox.send_due(lti_scores.KIND)
+        if report.handled or not loop:
+            click.echo(
+                f"Scores: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
             )
         if not loop:
             return

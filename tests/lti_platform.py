@@ -12,10 +12,13 @@ from urllib.parse import parse_qsl, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.membership import Context
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request
+from lti1p3platform.score import UpdateScoreStatus
+from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request as WsgiRequest
 from werkzeug.wrappers import Response as WsgiResponse
@@ -54,6 +57,59 @@ class _Request(Request):
                 "path": "/auth", "json": None}  # fmt: skip
 
 
+class _HttpRequest(Request):
+    def build_metadata(self, request: WsgiRequest) -> dict:
+        return {"method": request.method, "form_data": dict(request.form), "get_data": dict(request.args),
+                "headers": dict(request.headers), "content_type": request.content_type, "path": request.path,
+                "json": request.get_json(silent=True)}  # fmt: skip
+
+
+class _Scores(AssignmentsGradesService):
+    """The platform's gradebook: line items the tool may create, scores it posts."""
+
+    def __init__(self, request, config, platform: TestPlatform) -> None:
+        super().__init__(request, config, f"{platform.base}/lineitems")
+        self.platform = platform
+
+    def find_lineitems(self, page=1, limit=None, line_item_id=None, resource_link_id=None, resource_id=None, tag=None):
+        items = [i for i in self.platform.lineitems.values() if not resource_id or i.get("resourceId") == resource_id]
+        return {"content": items, "has_next": False, "next": None}
+
+    def find_lineitem(self, line_item_id):
+        return self.platform.lineitems[line_item_id]
+
+    def create_lineitem(self, creation_data):
+        number = str(len(self.platform.lineitems) + 1)
+        item = {**creation_data, "id": f"{self.platform.base}/lineitems/{number}"}
+        self.platform.lineitems[number] = item
+        return item
+
+    def update_lineitem(self, update_data):
+        raise NotImplementedError
+
+    def delete_lineitem(self, line_item_id):
+        raise NotImplementedError
+
+    def update_score(self, line_item_id, score):
+        self.platform.scores.append({"lineitem": line_item_id, **score})
+        return UpdateScoreStatus.SUCCESS
+
+    def get_results(self, line_item_id, page=1, limit=None, user_id=None):
+        raise NotImplementedError
+
+
+class _Roster(NamesRoleProvisioningService):
+    def __init__(self, request, config, platform: TestPlatform) -> None:
+        super().__init__(request, config, f"{platform.base}/memberships")
+        self.platform = platform
+
+    def get_member_data_page(self, page=1, limit=None, role=None, since=None):
+        return {"content": [dict(m) for m in self.platform.members], "has_next": False, "next": None}
+
+    def get_context_by_id(self):
+        return Context(id="course-1", label="HW", title="Hechtwijzer najaar")
+
+
 class _Login(OIDCLoginAbstract):
     def set_lti_message_hint(self, **kwargs: t.Any) -> None:
         self._lti_message_hint = kwargs["hint"]
@@ -80,6 +136,11 @@ class TestPlatform:
         self.issuer = self.base
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.launch_settings: dict[str, t.Any] = {}
+        self.lineitems: dict[str, dict] = {"1": {"id": f"{self.base}/lineitems/1", "scoreMaximum": 100,
+                                                 "label": "Eindtoets", "resourceId": "quiz"}}  # fmt: skip
+        self.scores: list[dict] = []
+        self.members: list[dict] = []
+        self.down = False  # True: every service call answers 503, as a platform in maintenance
         self.registration = (
             Registration()
             .set_iss(self.issuer)
@@ -126,7 +187,35 @@ class TestPlatform:
             return WsgiResponse(json.dumps(self.authenticate(dict(request.args))), content_type="application/json")(
                 environ, start_response
             )
+        if request.path.startswith(("/token", "/lineitems", "/memberships")):
+            return self._service(request)(environ, start_response)
         return WsgiResponse("not found", status=404)(environ, start_response)
+
+    def _service(self, request: WsgiRequest) -> WsgiResponse:
+        if self.down:
+            return WsgiResponse("maintenance", status=503)
+        config = _Config(registration=self.registration)
+        if request.path == "/token":
+            return WsgiResponse(
+                json.dumps(config.get_access_token(dict(request.form))), content_type="application/json"
+            )
+        wrapped = _HttpRequest(request)
+        if request.path == "/memberships":
+            answer = _Roster(wrapped, config, self).handle_resp(_Roster(wrapped, config, self).handle_get_members)
+        elif request.path.endswith("/scores"):
+            number = request.path.split("/")[2]
+            service = _Scores(wrapped, config, self)
+            answer = service.handle_resp(service.handle_update_score, line_item_id=number)
+        elif request.method == "POST":
+            service = _Scores(wrapped, config, self)
+            answer = service.handle_resp(service.handle_create_lineitem)
+        else:
+            service = _Scores(wrapped, config, self)
+            answer = service.handle_resp(service.handle_get_lineitems)
+            if answer.code == 200:  # AGS: the container is a JSON array (the library answers its page object)
+                answer.result = answer.result["content"]
+        body = json.dumps(answer.result) if answer.result is not None else ""
+        return WsgiResponse(body, status=answer.code, content_type=answer.media_type)
 
     def authenticate(self, preflight: dict[str, str]) -> dict[str, str]:
         """The platform's OIDC auth endpoint: checks the tool's request, answers with the signed launch
@@ -147,6 +236,12 @@ class TestPlatform:
             launch.set_id_token_expiration(settings["expires_in"])
         if "claims" in settings:
             launch.set_extra_claims(settings["claims"])
+        if settings.get("ags", True):
+            launch.set_ags(f"{self.base}/lineitems", settings.get("lineitem", f"{self.base}/lineitems/1"))
+        if settings.get("nrps", True):
+            launch.set_nrps(f"{self.base}/memberships")
+        if "context" in settings:
+            launch.set_launch_context_claim(settings["context"], context_title="Hechtwijzer najaar")
         if settings.get("deep_link"):
             self.registration.set_deeplink_launch_url(f"{self.tool_base}/lti/launch")
             launch.set_dl(f"{self.base}/deep-link-return", title="Hechtwijzer", accept_types={"ltiResourceLink"})

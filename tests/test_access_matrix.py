@@ -168,6 +168,7 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("lti.handoff", "POST"): everyone(410),
     ("lti.link_account", "POST"): everyone(410),
     ("lti.deep_link", "POST"): everyone(410),
+    ("lti.score_reports", "GET"): staff_only(200),
     ("lti_admin.index", "GET"): admins_only(200),
     ("lti_admin.index", "POST"): admins_only(400),
     ("lti_admin.platform", "GET"): admins_only(404),

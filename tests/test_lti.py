@@ -6,16 +6,28 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import timedelta
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from course.extensions import db as _db
-from course.lti import keys, platforms
-from course.models import AuditEvent, ExternalIdentity, LtiLaunchValue, LtiPlatform, Role, User
-from tests.conftest import PASSWORD, csrf_token
+from course.lti import keys, platforms, scores
+from course.models import (
+    AuditEvent,
+    ExternalIdentity,
+    LtiLaunchValue,
+    LtiPlatform,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    User,
+)
+from course.timeutil import utcnow
+from tests.conftest import PASSWORD, AuthActions, csrf_token
 from tests.lti_platform import CLIENT_ID, INSTRUCTOR, MENTOR, TestPlatform, rsa_pem_pair
+from tests.quiz_helpers import complete_module, pass_quiz
 
 TOOL = "https://hechtwijzer.test"  # TestConfig's PUBLIC_BASE_URL: the URLs a platform admin copies
 
@@ -35,9 +47,8 @@ def tool_keys(app, tmp_path):
     app.config["LTI_KEY_DIR"] = previous
 
 
-@pytest.fixture
-def lms(app, tool_keys, platform_key):
-    with TestPlatform(TOOL, platform_key) as platform:
+def registered_platform(app, tool_base: str, platform_key):
+    with TestPlatform(tool_base, platform_key) as platform:
         with app.app_context():
             details = platform.details()
             platforms.register(
@@ -47,6 +58,17 @@ def lms(app, tool_keys, platform_key):
         yield platform
 
 
+@pytest.fixture
+def lms(app, tool_keys, platform_key):
+    yield from registered_platform(app, TOOL, platform_key)
+
+
+@pytest.fixture
+def local_lms(app, tool_keys, platform_key):
+    """The same platform talking to the test client's default host, where the quiz helpers work."""
+    yield from registered_platform(app, "http://localhost", platform_key)
+
+
 def start_launch(client, lms: TestPlatform, user_id: str = "lms-user-1"):
     """The browser: LMS → tool's login initiation → platform auth endpoint (HTTP) → the form to post."""
     response = client.get(lms.login_initiation_url(user_id))
@@ -54,14 +76,14 @@ def start_launch(client, lms: TestPlatform, user_id: str = "lms-user-1"):
     auth_request = response.headers["Location"]
     assert auth_request.startswith(f"{lms.base}/auth?")
     form = requests.get(auth_request, timeout=10).json()
-    assert form["launch_url"] == f"{TOOL}/lti/launch"
+    assert form["launch_url"] == f"{TOOL}/lti/launch"  # where the platform posts: always the public URL
     return form
 
 
 def launch(client, lms: TestPlatform, user_id: str = "lms-user-1", **settings):
     lms.launch_settings = settings
     form = start_launch(client, lms, user_id)
-    return client.post(f"{TOOL}/lti/launch", data={"id_token": form["id_token"], "state": form["state"]})
+    return client.post(f"{lms.tool_base}/lti/launch", data={"id_token": form["id_token"], "state": form["state"]})
 
 
 def counts(app) -> dict[str, int]:
@@ -374,3 +396,81 @@ def test_an_unknown_choice_is_refused(app, client, lms):
     token = html.split('name="token" value="')[1].split('"')[0]
     response = client.post(f"{TOOL}/lti/deep-link", data={"token": token, "resource": "quiz:bestaat-niet"})
     assert response.status_code == 404 and refusals(app)[-1] == "resource"
+
+
+# --- scores back to the LMS (AGS), through the outbox ------------------------------------------------
+
+
+def send_scores(app, when=None):
+    from course import outbox
+
+    with app.app_context():
+        return outbox.send_due(scores.KIND, now=when)
+
+
+def score_rows(app):
+    with app.app_context():
+        return _db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == scores.KIND)).all()
+
+
+def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform_was_down(app, client, local_lms):
+    assert launch(client, local_lms, custom={"resource": "quiz:eindtoets"}).status_code == 302
+    local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    finished = pass_quiz(app, client, "eindtoets")
+    assert finished.status_code == 302
+    (row,) = score_rows(app)
+    assert row.status is OutboxStatus.PENDING  # written with the attempt, posted by the sender
+
+    local_lms.down = True
+    report = send_scores(app)
+    assert (report.sent, report.retrying) == (0, 1) and local_lms.scores == []
+    (row,) = score_rows(app)
+    assert row.status is OutboxStatus.PENDING and row.last_error and row.next_attempt_at > row.created_at
+    assert send_scores(app).handled == 0  # backing off: not due yet
+
+    local_lms.down = False
+    assert send_scores(app, when=utcnow() + timedelta(hours=1)).sent == 1
+    (score,) = local_lms.scores
+    assert score["lineitem"] == "1" and score["userId"] == "lms-user-1"
+    assert score["scoreGiven"] == 100 and score["scoreMaximum"] == 100
+    assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
+    assert score["timestamp"]
+    assert send_scores(app, when=utcnow() + timedelta(days=1)).handled == 0
+    assert len(local_lms.scores) == 1  # nothing posted twice
+
+
+def test_completing_the_module_posts_to_a_line_item_found_or_made_by_resource_id(app, client, local_lms):
+    launch(client, local_lms, custom={"resource": "module"}, lineitem=None)
+    local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    with app.app_context():
+        _db.session.execute(sa.update(User).values(email_verified_at=utcnow()))  # certificates need it
+        _db.session.commit()
+    complete_module(app, client)
+    client.get("/")  # the dashboard issues the certificate once everything is done
+    assert send_scores(app).sent >= 1
+    module_scores = [s for s in local_lms.scores if local_lms.lineitems[s["lineitem"]].get("resourceId") == "module"]
+    assert [s["scoreGiven"] for s in module_scores] == [100]
+
+
+def staff_browser(app, create_user, role: Role):
+    browser = app.test_client()
+    assert AuthActions(browser).login(create_user(role=role).email).status_code == 302
+    return browser
+
+
+def test_staff_see_per_learner_what_was_sent_failed_or_waits(app, client, local_lms, create_user):
+    launch(client, local_lms, custom={"resource": "quiz:eindtoets"})
+    local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    pass_quiz(app, client, "eindtoets")
+    admin = staff_browser(app, create_user, Role.ADMIN)
+    page = admin.get("/lti/scores").get_data(as_text=True)
+    assert "Lotte LMS" in page and "in wachtrij" in page
+    send_scores(app)
+    assert "verstuurd" in admin.get("/lti/scores").get_data(as_text=True)
+
+
+def test_a_trainer_sees_only_the_learners_of_their_own_groups(app, client, local_lms, create_user):
+    launch(client, local_lms, custom={"resource": "quiz:eindtoets"})
+    pass_quiz(app, client, "eindtoets")
+    page = staff_browser(app, create_user, Role.TRAINER).get("/lti/scores")
+    assert page.status_code == 200 and "Lotte LMS" not in page.get_data(as_text=True)

@@ -104,6 +104,7 @@ def _raise_role(user: User, role: Role) -> None:
 
 @dataclass(frozen=True)
 class Destination:
+    resource: str  # "module", "lesson:<id>", "quiz:<id>"
     endpoint: str
     values: dict
 
@@ -114,11 +115,11 @@ def destination(claims: dict) -> Destination:
     kind, _, item = resource.partition(":")
     catalog = get_catalog()
     if kind == "lesson" and catalog.lesson(item):
-        return Destination("lessons.lesson", {"lesson_id": item})
+        return Destination(resource, "lessons.lesson", {"lesson_id": item})
     if kind == "quiz" and catalog.quiz(item):
-        return Destination("quizzes.detail", {"quiz_id": item})
-    if kind == "module":
-        return Destination("lessons.index", {})
+        return Destination(resource, "quizzes.detail", {"quiz_id": item})
+    if resource == "module":
+        return Destination("module", "lessons.index", {})
     raise LaunchRefused("resource")
 
 

@@ -38,10 +38,20 @@ from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.errors import render_error
 from course.extensions import csrf, db
-from course.lti import deep_linking, keys, launch, platforms
+from course.lti import deep_linking, keys, launch, platforms, scores
 from course.lti.forms import PlatformForm, RemovePlatformForm
 from course.lti.tool import DatabaseLaunchStorage, DatabaseToolConf, find_platform
-from course.models import LtiLaunchValue, LtiPlatform, Role, User
+from course.models import (
+    Group,
+    GroupMember,
+    LtiGradeLink,
+    LtiLaunchValue,
+    LtiPlatform,
+    LtiScoreReport,
+    OutboxMessage,
+    Role,
+    User,
+)
 from course.outbox import public_url
 from course.security import CONTENT_SECURITY_POLICY
 from course.timeutil import as_utc, utcnow
@@ -180,6 +190,7 @@ def launch_view():
             raise launch.LaunchRefused("two_factor")
     except launch.LaunchRefused as refused:
         return refuse(refused.reason, platform.id)
+    scores.remember_grade_link(user.id, platform, get_catalog().module.id, target.resource, claims)
     audit.record(user.id, "lti_launch", "user", user.id, platform_id=platform.id)
     if launch.wants_iframe(claims):
         token = _store_handoff({"user_id": user.id, "endpoint": target.endpoint, "values": target.values})
@@ -344,6 +355,28 @@ def link_account():
     db.session.commit()
     _start_session(user)
     return redirect(url_for(value["endpoint"], **value["values"]))
+
+
+SCORE_STATUSES = {"pending": "in wachtrij", "sending": "wordt verstuurd", "sent": "verstuurd", "failed": "mislukt"}
+
+
+@bp.get("/scores")
+@role_required(Role.TRAINER, Role.ADMIN)
+def score_reports():
+    """Per learner: which scores went to the LMS, which wait, which failed."""
+    statement = (
+        sa.select(LtiScoreReport, LtiGradeLink, User, OutboxMessage)
+        .join(LtiGradeLink, LtiGradeLink.id == LtiScoreReport.grade_link_id)
+        .join(User, User.id == LtiGradeLink.user_id)
+        .outerjoin(OutboxMessage, OutboxMessage.id == LtiScoreReport.outbox_id)
+        .order_by(LtiScoreReport.id.desc())
+        .limit(500)
+    )
+    if current_user.role is not Role.ADMIN:  # a trainer sees the learners of the groups they lead
+        led = sa.select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
+        statement = statement.where(User.id.in_(led.where(Group.trainer_id == current_user.id)))
+    rows = db.session.execute(statement).all()
+    return render_template("lti/scores.html", rows=rows, statuses=SCORE_STATUSES)
 
 
 # --- admin pages -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from course.models.external_identity import ExternalIdentity
 from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
 from course.models.login_failure import LoginFailure
 from course.models.login_session import LoginSession, Passkey, RecoveryCode
-from course.models.lti import LtiLaunchValue, LtiPlatform
+from course.models.lti import LtiContext, LtiGradeLink, LtiLaunchValue, LtiPlatform, LtiScoreReport
 from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
@@ -35,8 +35,11 @@ __all__ = [
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "LtiContext",
+    "LtiGradeLink",
     "LtiLaunchValue",
     "LtiPlatform",
+    "LtiScoreReport",
     "OutboxMessage",
     "OutboxStatus",
     "Passkey",
