@@ -6,6 +6,7 @@ import sys
 import time
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -15,6 +16,7 @@ from course.catalog import ContentError, load_catalog
 from course.extensions import db
 from course.lti import keys as lti_keys
 from course.lti import platforms as lti_platforms
+from course.lti import roster as lti_roster
 from course.lti import scores as lti_scores
 from course.lti import tool as lti_tool
 from course.models import Role
@@ -266,3 +268,24 @@ def lti_keys_list() -> None:
         click.echo("Nog geen sleutel: maak er een met `flask course lti-keys rotate`.")
     for key in published:
         click.echo(f"{key.kid} (aangemaakt {utcnow().fromtimestamp(key.created, utcnow().tzinfo):%Y-%m-%d %H:%M} UTC)")
+
+
+@course_cli.command("lti-sync")
+def lti_sync() -> None:
+    """Read every LMS course's roster (NRPS): linked learners join its group, learners gone from it leave."""
+    from course.models import LtiContext
+
+    failed = 0
+    for context_id in db.session.scalars(sa.select(LtiContext.id).order_by(LtiContext.id)).all():
+        context = db.session.get(LtiContext, context_id)
+        try:
+            report = lti_roster.sync(context)
+        except Exception as error:  # a platform that is down: the next run tries again, nothing changed
+            db.session.rollback()
+            failed += 1
+            click.echo(f"Cursus {context_id}: niet bijgewerkt ({type(error).__name__}).", err=True)
+            continue
+        db.session.commit()
+        click.echo(f"Cursus {context_id}: {report.joined} erbij, {report.left} eruit.")
+    if failed:
+        sys.exit(1)

@@ -15,8 +15,11 @@ import sqlalchemy as sa
 from course.extensions import db as _db
 from course.lti import keys, platforms, scores
 from course.models import (
+    Attempt,
     AuditEvent,
     ExternalIdentity,
+    Group,
+    GroupMember,
     LtiLaunchValue,
     LtiPlatform,
     OutboxMessage,
@@ -26,7 +29,7 @@ from course.models import (
 )
 from course.timeutil import utcnow
 from tests.conftest import PASSWORD, AuthActions, csrf_token
-from tests.lti_platform import CLIENT_ID, INSTRUCTOR, MENTOR, TestPlatform, rsa_pem_pair
+from tests.lti_platform import CLIENT_ID, INSTRUCTOR, LEARNER, MENTOR, TestPlatform, rsa_pem_pair
 from tests.quiz_helpers import complete_module, pass_quiz
 
 TOOL = "https://hechtwijzer.test"  # TestConfig's PUBLIC_BASE_URL: the URLs a platform admin copies
@@ -474,3 +477,61 @@ def test_a_trainer_sees_only_the_learners_of_their_own_groups(app, client, local
     pass_quiz(app, client, "eindtoets")
     page = staff_browser(app, create_user, Role.TRAINER).get("/lti/scores")
     assert page.status_code == 200 and "Lotte LMS" not in page.get_data(as_text=True)
+
+
+# --- the LMS course as a group (NRPS) ----------------------------------------------------------------
+
+COURSE = {"context": "course-1"}
+
+
+def group_members(app) -> tuple[str | None, list[str]]:
+    with app.app_context():
+        group = _db.session.scalar(sa.select(Group))
+        if group is None:
+            return None, []
+        names = _db.session.scalars(
+            sa.select(User.display_name).join(GroupMember, GroupMember.user_id == User.id).order_by(User.display_name)
+        ).all()
+        trainer = _db.session.get(User, group.trainer_id).display_name
+        return trainer, list(names)
+
+
+def test_the_lms_course_becomes_a_group_led_by_its_instructor(app, lms):
+    launch(app.test_client(), lms, "learner-early", name="Eerste Cursist", email="eerst@lms.example.org", **COURSE)
+    assert group_members(app) == (None, [])  # no trainer yet: no group yet
+    launch(app.test_client(), lms, "teacher-1", roles=INSTRUCTOR, name="Docent Dirk", email="dirk@lms.example.org",
+           **COURSE)  # fmt: skip
+    launch(app.test_client(), lms, "learner-2", name="Tweede Cursist", email="twee@lms.example.org", **COURSE)
+    assert group_members(app) == ("Docent Dirk", ["Tweede Cursist"])
+
+
+def test_lti_sync_adds_linked_learners_and_removes_those_gone_keeping_their_work(app, client, local_lms, runner):
+    launch(app.test_client(), local_lms, "learner-early", name="Eerste Cursist", email="eerst@lms.example.org",
+           **COURSE)  # fmt: skip
+    launch(app.test_client(), local_lms, "teacher-1", roles=INSTRUCTOR, name="Docent Dirk",
+           email="dirk@lms.example.org", **COURSE)  # fmt: skip
+    launch(client, local_lms, "learner-2", name="Tweede Cursist", email="twee@lms.example.org", **COURSE)
+    pass_quiz(app, client, "eindtoets")
+    local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    local_lms.members = [
+        {"user_id": "learner-early", "roles": LEARNER, "status": "Active"},
+        {"user_id": "learner-2", "roles": LEARNER, "status": "Deleted"},
+        {"user_id": "teacher-1", "roles": INSTRUCTOR, "status": "Active"},
+    ]
+    result = runner.invoke(args=["course", "lti-sync"])
+    assert result.exit_code == 0, result.output
+    assert "1 erbij, 1 eruit" in result.output
+    assert group_members(app) == ("Docent Dirk", ["Eerste Cursist"])
+    with app.app_context():
+        left = _db.session.scalar(sa.select(User).where(User.display_name == "Tweede Cursist"))
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(Attempt.user_id == left.id))
+
+
+def test_lti_sync_with_the_platform_down_changes_nothing(app, client, local_lms, runner):
+    launch(app.test_client(), local_lms, "teacher-1", roles=INSTRUCTOR, name="Docent Dirk",
+           email="dirk@lms.example.org", **COURSE)  # fmt: skip
+    launch(client, local_lms, "learner-2", name="Tweede Cursist", email="twee@lms.example.org", **COURSE)
+    local_lms.down = True
+    result = runner.invoke(args=["course", "lti-sync"])
+    assert result.exit_code == 1 and "niet bijgewerkt" in result.output
+    assert group_members(app) == ("Docent Dirk", ["Tweede Cursist"])

@@ -38,7 +38,7 @@ from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.errors import render_error
 from course.extensions import csrf, db
-from course.lti import deep_linking, keys, launch, platforms, scores
+from course.lti import deep_linking, keys, launch, platforms, roster, scores
 from course.lti.forms import PlatformForm, RemovePlatformForm
 from course.lti.tool import DatabaseLaunchStorage, DatabaseToolConf, find_platform
 from course.models import (
@@ -191,6 +191,7 @@ def launch_view():
     except launch.LaunchRefused as refused:
         return refuse(refused.reason, platform.id)
     scores.remember_grade_link(user.id, platform, get_catalog().module.id, target.resource, claims)
+    roster.on_launch(user, role, platform, claims)
     audit.record(user.id, "lti_launch", "user", user.id, platform_id=platform.id)
     if launch.wants_iframe(claims):
         token = _store_handoff({"user_id": user.id, "endpoint": target.endpoint, "values": target.values})
