@@ -535,3 +535,11 @@ def test_lti_sync_with_the_platform_down_changes_nothing(app, client, local_lms,
     result = runner.invoke(args=["course", "lti-sync"])
     assert result.exit_code == 1 and "niet bijgewerkt" in result.output
     assert group_members(app) == ("Docent Dirk", ["Tweede Cursist"])
+
+
+def test_a_token_whose_body_is_not_an_object_is_refused(app, client, lms):
+    lms.launch_settings = {}
+    form = start_launch(client, lms)
+    hostile = "eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.W10.c2ln"  # {"alg":"RS256","kid":"x"} . [] . sig
+    response = client.post(f"{TOOL}/lti/launch", data={"id_token": hostile, "state": form["state"]})
+    refused(app, response, 400, "message", "onvolledig")

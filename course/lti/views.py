@@ -169,7 +169,8 @@ def launch_view():
         # pylti1p3 skips `aud` (PyJWT would need it up front); launch.check_audience does it below.
         message.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
         claims = dict(message.get_launch_data())
-    except (LtiException, OIDCException, keys.NoToolKey, AssertionError) as error:
+    except (LtiException, OIDCException, keys.NoToolKey, AssertionError, AttributeError, TypeError) as error:
+        # AttributeError, TypeError: a hostile token whose body decodes to JSON but not to an object.
         body = getattr(message, "_jwt", {}).get("body") or {}
         issuer = body.get("iss") if isinstance(body, dict) else None
         return refuse(_reason(error, issuer), _platform_id(issuer, body))
