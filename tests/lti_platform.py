@@ -183,6 +183,15 @@ class TestPlatform:
         if request.path == "/jwks":
             body = json.dumps({"keys": self.registration.get_jwks()})
             return WsgiResponse(body, content_type="application/json")(environ, start_response)
+        if request.path == "/auth-html":  # for a real browser: the auto-posted form an LMS answers with
+            data = self.authenticate(dict(request.args))
+            page = (
+                f'<!doctype html><html lang="en"><title>LMS</title><form method="post" action="{self.tool_base}/lti/launch">'
+                f'<input type="hidden" name="id_token" value="{data["id_token"]}">'
+                f'<input type="hidden" name="state" value="{data["state"]}"></form>'
+                "<script>document.forms[0].submit()</script></html>"
+            )
+            return WsgiResponse(page, content_type="text/html")(environ, start_response)
         if request.path == "/auth":
             return WsgiResponse(json.dumps(self.authenticate(dict(request.args))), content_type="application/json")(
                 environ, start_response
