@@ -20,6 +20,8 @@ from course.models import (
     ExternalIdentity,
     Group,
     GroupMember,
+    LtiContext,
+    LtiGradeLink,
     LtiLaunchValue,
     LtiPlatform,
     OutboxMessage,
@@ -337,7 +339,7 @@ def test_garbage_instead_of_a_token_is_refused(app, client, lms):
 
 def test_an_address_of_a_local_account_is_never_linked_without_its_password(app, client, lms, create_user):
     local = create_user(email="lotte@lms.example.org")
-    response = launch(client, lms)
+    response = launch(client, lms, custom={"resource": "quiz:eindtoets"}, **COURSE)
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "wachtwoord van dat account" in page
@@ -350,6 +352,10 @@ def test_an_address_of_a_local_account_is_never_linked_without_its_password(app,
     with app.app_context():
         identity = _db.session.scalar(sa.select(ExternalIdentity))
         assert identity.user_id == local.id
+        # What the launch would have recorded is recorded now: where the test's score goes, the course.
+        assert _db.session.scalar(sa.select(LtiGradeLink.user_id)) == local.id
+        assert _db.session.scalar(sa.select(LtiContext.context_id)) == "course-1"
+    assert right.headers["Location"] == "/toetsen/eindtoets"
     assert counts(app) == {"users": 1, "identities": 1}
 
 

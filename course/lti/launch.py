@@ -70,7 +70,7 @@ def account_for(claims: dict, role: Role) -> User:
         if not user.is_active:
             raise LaunchRefused("inactive")
         identity.last_used_at = utcnow()
-        _raise_role(user, role)
+        raise_role(user, role)
         return user
     email, name = str(claims.get("email") or "").strip(), str(claims.get("name") or "").strip()
     if not email or "@" not in email or len(email) > 254:
@@ -95,7 +95,7 @@ def link(user: User, issuer: str, subject: str) -> ExternalIdentity:
     return identity
 
 
-def _raise_role(user: User, role: Role) -> None:
+def raise_role(user: User, role: Role) -> None:
     # An Instructor in the LMS becomes a trainer here; nobody is ever lowered (or raised to admin) by a launch.
     if role is Role.TRAINER and user.role is Role.LEARNER:
         user.role = Role.TRAINER

@@ -309,6 +309,9 @@ def handoff():
     return redirect(url_for(value["endpoint"], **value["values"]))
 
 
+LINK_CLAIMS = (scores.AGS, scores.RESOURCE_LINK, roster.CONTEXT, roster.NRPS)
+
+
 def _ask_to_link(claims: dict, role: Role, target: launch.Destination, platform: LtiPlatform) -> Response:
     """Someone's platform address already has an account here: they link it by giving its password."""
     db.session.rollback()
@@ -317,9 +320,12 @@ def _ask_to_link(claims: dict, role: Role, target: launch.Destination, platform:
         "subject": str(claims["sub"]),
         "email": accounts.normalize_email(claims["email"]),
         "role": role.value,
+        "resource": target.resource,
         "endpoint": target.endpoint,
         "values": target.values,
         "platform_id": platform.id,
+        # What the launch would have recorded (grade link, course): recorded once the account is linked.
+        "claims": {key: claims[key] for key in (*LINK_CLAIMS, "iss", "sub") if key in claims},
     }
     token = _store_handoff(value, kind="link")
     audit.record(None, "lti_link_offered", "lti_platform", platform.id)
@@ -351,8 +357,12 @@ def link_account():
     if _take("link", token) is None or launch.find_identity(value["issuer"], value["subject"]) is not None:
         return refuse("link_expired")
     launch.link(user, value["issuer"], value["subject"])
-    if value["role"] == Role.TRAINER.value and user.role is Role.LEARNER:
-        user.role = Role.TRAINER
+    role = Role(value["role"])
+    launch.raise_role(user, role)
+    platform = db.session.get(LtiPlatform, value["platform_id"])
+    if platform is not None:
+        scores.remember_grade_link(user.id, platform, get_catalog().module.id, value["resource"], value["claims"])
+        roster.on_launch(user, role, platform, value["claims"])
     throttle.clear_failures(email)
     db.session.commit()
     _start_session(user)
