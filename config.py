@@ -159,6 +159,14 @@ class Config:
     OUTBOX_RETRY_MAX_SECONDS = 6 * 60 * 60
     OUTBOX_LEASE_SECONDS = 5 * 60
 
+    # LTI 1.3 (course/lti/): the tool's RSA keys live as files in this folder (0600), never in the
+    # database; `flask course lti-keys rotate` adds a new key, and a replaced key stays in the public
+    # JWKS this many hours so platforms that cached it can still check what it signed.
+    LTI_KEY_DIR = os.environ.get("LTI_KEY_DIR", str(INSTANCE_DIR / "lti_keys"))
+    LTI_KEY_OVERLAP_HOURS = int(os.environ.get("LTI_KEY_OVERLAP_HOURS", "72"))
+    # Nonces and launch data stay this long in lti_launch_values (a launch form is filled in quickly).
+    LTI_LAUNCH_DATA_SECONDS = 60 * 60
+
 
 class TestConfig(Config):
     TESTING = True

@@ -141,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
     from course.certificates.views import bp as certificates_bp
     from course.health.views import bp as health_bp
     from course.lessons.views import bp as lessons_bp
+    from course.lti.views import admin_bp as lti_admin_bp
+    from course.lti.views import bp as lti_bp
     from course.quizzes.views import bp as quizzes_bp
     from course.reminders.views import bp as reminders_bp
     from course.sso.views import bp as sso_bp
@@ -159,6 +161,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(sso_bp)
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(lti_admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ import sys
 import time
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -13,6 +14,11 @@ from course import outbox, ratelimit
 from course.auth import accounts, passwords, sessions, throttle, two_factor, verification
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
+from course.lti import keys as lti_keys
+from course.lti import platforms as lti_platforms
+from course.lti import roster as lti_roster
+from course.lti import scores as lti_scores
+from course.lti import tool as lti_tool
 from course.models import Role
 from course.names import InvalidName
 from course.quizzes import blueprint, item_writing
@@ -181,6 +187,22 @@ def send_mail(loop: bool, interval: int) -> None:
         time.sleep(interval)
 
 
+@course_cli.command("send-lti-scores")
+@click.option("--loop", is_flag=True, help="Keep running: look for due scores every --interval seconds.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds between rounds.")
+def send_lti_scores(loop: bool, interval: int) -> None:
+    """Post the scores waiting in the outbox to the LMSs (LTI Assignment and Grade Services)."""
+    while True:
+        report = outbox.send_due(lti_scores.KIND)
+        if report.handled or not loop:
+            click.echo(
+                f"Scores: {report.sent} verstuurd, {report.retrying} later opnieuw, {report.failed} definitief mislukt."
+            )
+        if not loop:
+            return
+        time.sleep(interval)
+
+
 @course_cli.command("send-reminders")
 def send_reminders() -> None:
     """Write the reminders due today (Dutch date) to the outbox, each at most once; run it daily."""
@@ -195,7 +217,75 @@ def prune() -> None:
     failures = throttle.prune_expired()
     hits = ratelimit.prune_expired()
     ended = sessions.prune_expired()
+    lti_tool.prune_expired()
     db.session.commit()
     click.echo(
         f"Opgeruimd: {failures} mislukte inlogpogingen, {hits} tellingen van verzoeklimieten, {ended} verlopen sessies."
     )
+
+
+@course_cli.command("lti-register")
+@click.option("--name", required=True, help="A name for the platform, e.g. 'Moodle Hogeschool'.")
+@click.option("--issuer", required=True, help="The platform's issuer (platform ID).")
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Repeat for several.")
+@click.option("--auth-login-url", required=True, help="The platform's authentication request URL.")
+@click.option("--token-url", required=True, help="The platform's access token URL.")
+@click.option("--jwks-url", required=True, help="The platform's public keyset URL.")
+def lti_register(name, issuer, client_id, deployment_ids, auth_login_url, token_url, jwks_url) -> None:
+    """Register an LTI 1.3 platform (LMS) that may launch the module."""
+    details = lti_platforms.PlatformDetails(
+        name, issuer, client_id, list(deployment_ids), auth_login_url, token_url, jwks_url
+    )
+    try:
+        platform = lti_platforms.register(details, actor_id=None)
+    except lti_platforms.InvalidRegistration as error:
+        click.echo(f"Niet geregistreerd: {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Platform {platform.id} geregistreerd ({platform.name}).")
+
+
+@course_cli.group("lti-keys")
+def lti_keys_group() -> None:
+    """The tool's LTI signing keys (files in LTI_KEY_DIR, never in the database)."""
+
+
+@lti_keys_group.command("rotate")
+def lti_keys_rotate() -> None:
+    """Make a new signing key; the previous one stays published for LTI_KEY_OVERLAP_HOURS."""
+    key, removed = lti_keys.rotate()
+    click.echo(f"Nieuwe sleutel {key.kid} in gebruik.")
+    if removed:
+        click.echo(f"Verwijderd (overlap voorbij): {', '.join(removed)}.")
+
+
+@lti_keys_group.command("list")
+def lti_keys_list() -> None:
+    """Show the keys in the public JWKS, newest (the one in use) first."""
+    published = lti_keys.published()
+    if not published:
+        click.echo("Nog geen sleutel: maak er een met `flask course lti-keys rotate`.")
+    for key in published:
+        click.echo(f"{key.kid} (aangemaakt {utcnow().fromtimestamp(key.created, utcnow().tzinfo):%Y-%m-%d %H:%M} UTC)")
+
+
+@course_cli.command("lti-sync")
+def lti_sync() -> None:
+    """Read every LMS course's roster (NRPS): linked learners join its group, learners gone from it leave."""
+    from course.models import LtiContext
+
+    failed = 0
+    for context_id in db.session.scalars(sa.select(LtiContext.id).order_by(LtiContext.id)).all():
+        context = db.session.get(LtiContext, context_id)
+        try:
+            report = lti_roster.sync(context)
+        except Exception as error:  # a platform that is down: the next run tries again, nothing changed
+            db.session.rollback()
+            failed += 1
+            click.echo(f"Cursus {context_id}: niet bijgewerkt ({type(error).__name__}).", err=True)
+            continue
+        db.session.commit()
+        click.echo(f"Cursus {context_id}: {report.joined} erbij, {report.left} eruit.")
+    if failed:
+        sys.exit(1)

@@ -104,9 +104,10 @@ def one_line(value: str) -> str:
 
 
 def _senders() -> dict[str, Callable[[OutboxMessage], None]]:
+    from course.lti import scores
     from course.mail import deliver
 
-    return {MAIL: deliver}
+    return {MAIL: deliver, scores.KIND: scores.deliver}
 
 
 @dataclass

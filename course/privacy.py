@@ -43,6 +43,8 @@ from course.models import (
     LessonRead,
     LoginFailure,
     LoginSession,
+    LtiGradeLink,
+    LtiScoreReport,
     OutboxMessage,
     Passkey,
     PendingRegistration,
@@ -84,6 +86,10 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("reminders_sent", "user_id"): ("exported (kind, occasion, when)", "deleted"),
     ("reflections", "user_id"): ("exported (module, lesson, text, shared or not, dates)", "deleted"),
+    ("lti_grade_links", "user_id"): (
+        "exported with the scores reported to the LMS",
+        "deleted with their scores; scores not yet posted are dropped",
+    ),
 }
 
 
@@ -160,6 +166,16 @@ def export_user(user: User) -> dict[str, Any]:
             for e in scalars(
                 sa.select(ExternalIdentity).where(ExternalIdentity.user_id == uid).order_by(ExternalIdentity.id)
             )
+        ],
+        "lms_scores": [
+            {
+                **_row(link, "resource", "lineitem_url", "updated_at"),
+                "scores": [
+                    _row(r, "score_given", "score_maximum", "scored_at")
+                    for r in scalars(sa.select(LtiScoreReport).where(LtiScoreReport.grade_link_id == link.id))
+                ],
+            }
+            for link in scalars(sa.select(LtiGradeLink).where(LtiGradeLink.user_id == uid).order_by(LtiGradeLink.id))
         ],
         "sessions": [
             _row(s, "device", "created_at", "last_seen_at")
@@ -358,6 +374,12 @@ def erase_user(user: User, actor: User | None) -> None:
     execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     execute(sa.delete(Passkey).where(Passkey.user_id == uid))
     execute(sa.delete(ExternalIdentity).where(ExternalIdentity.user_id == uid))
+    # Scores for the LMS: the waiting outbox rows first (they name the report), then reports and links.
+    links = sa.select(LtiGradeLink.id).where(LtiGradeLink.user_id == uid).scalar_subquery()
+    outbox_ids = sa.select(LtiScoreReport.outbox_id).where(LtiScoreReport.grade_link_id.in_(links)).scalar_subquery()
+    execute(sa.delete(OutboxMessage).where(OutboxMessage.id.in_(outbox_ids)))
+    execute(sa.delete(LtiScoreReport).where(LtiScoreReport.grade_link_id.in_(links)))
+    execute(sa.delete(LtiGradeLink).where(LtiGradeLink.user_id == uid))
     # That an account was erased, and by whom; not which: that would keep the id the erasure removes.
     audit.record(actor.id if actor and actor.id != uid else None, "user.erase", "user", None)
     db.session.delete(user)

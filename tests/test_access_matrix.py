@@ -29,6 +29,7 @@ URL_VALUES = {
     "slug": "onbekend",
     "provider_id": 999999,
     "domain_id": 999999,
+    "platform_id": 999999,
 }
 
 
@@ -185,6 +186,19 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("sso.admin_delete", "POST"): admins_only(404),
     ("sso.admin_add_domain", "POST"): admins_only(404),
     ("sso.admin_remove_domain", "POST"): admins_only(404),
+    # LTI 1.3: the platform's endpoints answer everyone; a bare request is refused with a clear page
+    ("lti.jwks", "GET"): everyone(200),
+    ("lti.login", "GET"): everyone(403),
+    ("lti.login", "POST"): everyone(403),
+    ("lti.launch_view", "POST"): everyone(400),
+    ("lti.handoff", "POST"): everyone(410),
+    ("lti.link_account", "POST"): everyone(410),
+    ("lti.deep_link", "POST"): everyone(410),
+    ("lti.score_reports", "GET"): staff_only(200),
+    ("lti_admin.index", "GET"): admins_only(200),
+    ("lti_admin.index", "POST"): admins_only(400),
+    ("lti_admin.platform", "GET"): admins_only(404),
+    ("lti_admin.platform", "POST"): admins_only(404),
 }
 
 

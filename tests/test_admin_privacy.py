@@ -16,6 +16,7 @@ from course import privacy
 from course.auth.throttle import account_key
 from course.certificates import codes
 from course.extensions import db
+from course.lti import scores as lti_scores
 from course.models import (
     Assignment,
     Attempt,
@@ -30,6 +31,8 @@ from course.models import (
     Invitation,
     LessonRead,
     LoginFailure,
+    LtiGradeLink,
+    LtiPlatform,
     OutboxMessage,
     Passkey,
     ReminderKind,
@@ -37,6 +40,7 @@ from course.models import (
     Role,
     User,
 )
+from course.timeutil import utcnow
 from tests.conftest import PASSWORD, AuthActions, Person, sign_in
 from tests.helpers import (
     add_members,
@@ -494,6 +498,28 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
         db.session.add(
             ExternalIdentity(user_id=learner.id, source="lti", issuer="https://lms.example.org", subject="u-17")
         )
+        # Where the learner's scores go in that LMS, and a score still waiting in the outbox.
+        platform = LtiPlatform(
+            name="LMS", issuer="https://lms.example.org", client_id="c", deployment_ids="1",
+            auth_login_url="https://lms.example.org/a", auth_token_url="https://lms.example.org/t",
+            key_set_url="https://lms.example.org/k",
+        )  # fmt: skip
+        db.session.add(platform)
+        db.session.flush()
+        db.session.add(
+            LtiGradeLink(
+                user_id=learner.id,
+                platform_id=platform.id,
+                module_id="m",
+                resource_link_id="r",
+                resource="module",
+                platform_user_id="u-17",
+                lineitems_url="https://lms.example.org/li",
+                scopes=[],
+            )
+        )
+        db.session.flush()
+        assert lti_scores.report_module_completed(learner.id, utcnow()) == 1
         db.session.commit()
     # A reflection the learner wrote on a lesson page (tests/test_reflections.py).
     assert post(learner.client, "/lessen/inleiding/reflectie", {"text": "Mijn eigen praktijk."}).status_code == 302

@@ -140,6 +140,21 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "sso.admin_delete": [],
     "sso.admin_add_domain": ["domain"],
     "sso.admin_remove_domain": [],
+    "lti.login": ["iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id"],
+    "lti.launch_view": ["id_token", "state"],
+    "lti.handoff": ["token"],
+    "lti.link_account": ["token", "password"],
+    "lti.deep_link": ["token", "resource"],
+    "lti_admin.index": [
+        "name",
+        "issuer",
+        "client_id",
+        "deployment_ids",
+        "auth_login_url",
+        "auth_token_url",
+        "key_set_url",
+    ],
+    "lti_admin.platform": ["confirm"],
 }
 
 FIELD_NAMES = [

@@ -14,6 +14,7 @@ from course.catalog import Catalog
 from course.certificates.codes import new_code
 from course.certificates.completion import Completion, evaluate, may_receive_certificate
 from course.extensions import db
+from course.lti import scores as lti_scores
 from course.models import Attempt, AttemptMode, AttemptStatus, Certificate, CertificateStatus, LessonRead, User
 from course.timeutil import LOCAL_TIME, as_utc, local_date
 
@@ -125,6 +126,8 @@ def issue_if_complete(user: User, catalog: Catalog, now: datetime) -> Certificat
             )
         )
         return winner
+    # The LMS line items placed for the whole module hear of the completion (outbox, same transaction).
+    lti_scores.report_module_completed(user.id, now)
     log.info("Certificaat %s uitgegeven aan account %s", certificate.id, user.id)
     return certificate
 

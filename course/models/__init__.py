@@ -8,6 +8,7 @@ from course.models.external_identity import ExternalIdentity
 from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
 from course.models.login_failure import LoginFailure
 from course.models.login_session import LoginSession, Passkey, RecoveryCode
+from course.models.lti import LtiContext, LtiGradeLink, LtiLaunchValue, LtiPlatform, LtiScoreReport
 from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
@@ -37,6 +38,11 @@ __all__ = [
     "LessonRead",
     "LoginFailure",
     "LoginSession",
+    "LtiContext",
+    "LtiGradeLink",
+    "LtiLaunchValue",
+    "LtiPlatform",
+    "LtiScoreReport",
     "OidcProvider",
     "OutboxMessage",
     "OutboxStatus",

@@ -11,6 +11,7 @@ from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
+from course.lti import scores as lti_scores
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
 from course.quizzes import policy
@@ -244,6 +245,8 @@ def finish(attempt_id: int):
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         result = ops.finish_attempt(attempt, items, quiz, request.form, revision, utcnow())
         graded = attempt.mode is AttemptMode.GRADED  # read before commit expires the object
+        if graded:  # to the LMS line items placed for this test, in this transaction (outbox)
+            lti_scores.report_attempt(current_user.id, quiz.id, result.percent, utcnow())
     except (TamperedSubmission, ops.StaleAttempt) as error:
         return _refusal_for(attempt, error)
     failpoints.pause("finish-before-commit")
