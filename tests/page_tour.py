@@ -2,7 +2,7 @@
 
 `build_tour(app)` makes a trainer with a group, a learner who finished the module (certificate),
 a learner halfway (open attempts in knowledge check 1, the final test and the case test at its
-second stage, matching questions included), an admin, and the mailed links a visitor opens. It returns
+second stage), a learner at a case stage with a matching question, an admin, and the mailed links a visitor opens. It returns
 who sees which paths. The HTML check (tests/test_html_valid.py) and the phone layout check
 (tests/e2e/test_phone_layout.py) both walk it. A new GET route fails `test_every_page_type_is_toured`
 until it is added to PAGE_TYPES (or, for a download, to NOT_HTML).
@@ -23,6 +23,7 @@ from tests.quiz_helpers import (
     answer_fields,
     attempt_id_from,
     complete_module,
+    load_attempt,
     post_attempt,
     read_all_lessons,
     start,
@@ -63,6 +64,24 @@ def _open_attempt(app: Flask, learner: Person, quiz_id: str, stages: int = 0) ->
     for _ in range(stages):
         assert post_attempt(learner.client, attempt_id, "next", answer_fields(app, attempt_id)).status_code == 302
     return attempt_id
+
+
+def _case_attempt_with_matching(app: Flask, create_user) -> tuple[Person, int]:
+    """A learner in the case test, at the first stage that asks a matching question (the widest kind).
+
+    Cases are drawn (seeded per test): learners are added until one's draw holds a matching question."""
+    quiz = app.extensions["catalog"].quiz("casustoets")
+    for number in range(1, 21):
+        learner = _person(app, create_user, Role.LEARNER, f"Casus Cursist {number}")
+        attempt_id = _open_attempt(app, learner, "casustoets")
+        _, items = load_attempt(app, attempt_id)
+        pages = sorted({item.page for item in items if quiz.question(item.question_id).type == "matching"})
+        if pages:
+            for _ in range(pages[0]):
+                response = post_attempt(learner.client, attempt_id, "next", answer_fields(app, attempt_id))
+                assert response.status_code == 302
+            return learner, attempt_id
+    raise AssertionError("no case draw with a matching question in 20 learners")
 
 
 def _send_form(client, path: str, data: dict) -> None:
@@ -156,6 +175,10 @@ def build_tour(app: Flask, create_user) -> Tour:
         *(("quizzes.result", f"/pogingen/{attempt_id}/resultaat") for attempt_id in finished),
     ]:
         tour.add("finished learner", endpoint, path)
+
+    case_learner, case_attempt = _case_attempt_with_matching(app, create_user)
+    tour.emails["learner in the case test"] = case_learner.email
+    tour.add("learner in the case test", "quizzes.attempt", f"/pogingen/{case_attempt}")
 
     tour.emails[Role.TRAINER] = trainer.email
     for endpoint, path in [
