@@ -169,3 +169,22 @@ def test_after_a_case_stage_the_page_opens_at_the_new_stage_with_the_locked_one_
     _, items = load_attempt(app, attempt_id)
     open_numbers = [str(n) for n, item in enumerate(items, start=1) if item.page == 1]
     assert re.findall(r'href="#vraag-(\d+)"', panel(html)) == open_numbers
+
+
+def test_an_unanswered_question_of_a_locked_case_stage_is_listed_without_a_link(app, client, learner):
+    attempt_id = begin(client, CASE)
+    _, items = load_attempt(app, attempt_id)
+    last = max(item.page for item in items)
+    skipped_number = 1  # the first question of the first stage stays unanswered
+    fields = answer_fields(app, attempt_id)
+    fields = {k: v for k, v in fields.items() if k.split("-")[0] != f"q{items[0].position}"}
+    assert post_attempt(client, attempt_id, "next", fields).status_code == 302
+    while load_attempt(app, attempt_id)[0].page < last:
+        assert post_attempt(client, attempt_id, "next", answer_fields(app, attempt_id)).status_code == 302
+
+    post_attempt(client, attempt_id, "finish", answer_fields(app, attempt_id))
+    html = client.get(f"/pogingen/{attempt_id}").get_data(as_text=True)
+    assert "Je hebt nog 1 vraag niet beantwoord." in html
+    still_open = re.search(r'<div class="still-open".*?</div>', html, re.S).group(0)
+    assert f"<li>Vraag {skipped_number} (afgesloten deel)</li>" in still_open
+    assert "href=" not in still_open
