@@ -2,9 +2,11 @@
 # Quick start, command 2: install everything the tests need and run the whole suite,
 # first on SQLite, then on a throwaway PostgreSQL server started here.
 #   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download),
-#           wapiti and openssl (security scan, tests/system/test_security_scan.py)
+#           wapiti and openssl (security scan, tests/system/test_security_scan.py),
+#           default-jre-headless (runs the Nu Html Checker, tests/test_html_valid.py)
 #   npm:    axe-core (accessibility checks injected into pages), oidc-provider (the OpenID Connect
-#           provider the sign-in tests log in through, run by node from the Debian package nodejs)
+#           provider the sign-in tests log in through, run by node from the Debian package nodejs),
+#           vnu-jar (the Nu Html Checker)
 #   PyPI:   requirements-dev.txt
 # Extra arguments go to pytest, e.g. scripts/test.sh -k lessons
 set -euo pipefail
@@ -12,11 +14,14 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 apt_install postgresql chromium fonts-dejavu-core wapiti openssl nodejs
+command -v java >/dev/null || apt_install default-jre-headless
 ensure_venv requirements-dev.txt
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \
+  || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] \
   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # --ignore-scripts: vnu-jar's postinstall would download a Java from GitHub; Debian's Java (above) runs it.
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"

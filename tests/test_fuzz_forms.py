@@ -231,6 +231,8 @@ def _answer_fields(attempt_id: int, quiz) -> dict[str, list[str]]:
                 fields[f"q{item.position}-{row}"] = ["", *(c.id for c in question.categories)]
         else:
             fields[f"q{item.position}"] = [str(i) for i in range(len(item.option_order))]
+    # "Markeer voor later": one checkbox per question, value its position.
+    fields["flag"] = [str(item.position) for item in items]
     return fields
 
 

@@ -90,6 +90,8 @@ class AttemptItem(db.Model):
     response: Mapped[Any | None] = mapped_column(sa.JSON(none_as_null=True))
     score: Mapped[float | None]
     correct: Mapped[bool | None]
+    # "Markeer voor later": the learner's own reminder on an open attempt, saved with the answers.
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
 

@@ -19,7 +19,7 @@ from course.models import Attempt, AttemptDecision, AttemptGrant, AttemptItem, A
 from course.quizzes import policy
 from course.quizzes.definitions import Choice, Question, Quiz, Vignette
 from course.quizzes.grading import grade
-from course.quizzes.responses import TamperedSubmission, parse_form
+from course.quizzes.responses import TamperedSubmission, parse_flags, parse_form
 from course.quizzes.selection import PlannedItem, plan_attempt, plan_practice, plan_stages
 
 
@@ -395,18 +395,21 @@ def save_answers(
     expected_revision: int,
     advance: bool = False,
 ) -> SaveOutcome:
-    """Store the answers of the open page; with `advance`, lock it and unlock the next stage.
+    """Store the answers and "voor later" marks of the open page; with `advance`, lock it and unlock
+    the next stage.
 
     A page that ends with a decision only unlocks the next stage with a choice (`needs_decision`)."""
     pending = pending_decision(attempt, items, quiz)
     choice = parse_decision(form, pending)
-    responses = parse_form(form, editable_pairs(attempt, items, quiz))
+    editable = editable_pairs(attempt, items, quiz)
+    responses = parse_form(form, editable)
+    flags = parse_flags(form, editable)
     advancing = advance and attempt.page < last_page(attempt, items, quiz)
     needs_decision = advancing and pending is not None and choice is None
     old_page = attempt.page
     new_page = old_page + 1 if advancing and not needs_decision else old_page
     _claim_revision(attempt, expected_revision, page=new_page)
-    _write_items(items, responses, graded=False)
+    _write_items(items, responses, graded=False, flags=flags)
     added = []
     if new_page > old_page and pending is not None:  # a choice on autosave waits for "verder"
         added = _record_decision(attempt, items, pending, choice, old_page)
@@ -425,12 +428,23 @@ def unanswered_after(attempt: Attempt, items: list[AttemptItem], quiz: Quiz, for
     return sum(1 for item in gradable(items, quiz) if _response_of(item, responses) is None)
 
 
+def flagged_after(attempt: Attempt, items: list[AttemptItem], quiz: Quiz, form: MultiDict) -> int:
+    """How many open questions would stay marked "voor later" if `form` were saved (raises on a tampered form).
+
+    Marks on earlier, locked stages of a case no longer count: their answers cannot change."""
+    return len(parse_flags(form, editable_pairs(attempt, items, quiz)))
+
+
 def _response_of(item: AttemptItem, responses: dict[int, object]) -> object:
     return responses.get(item.position, item.response)
 
 
 def _write_items(
-    items: list[AttemptItem], responses: dict[int, object], graded: bool, quiz: Quiz | None = None
+    items: list[AttemptItem],
+    responses: dict[int, object],
+    graded: bool,
+    quiz: Quiz | None = None,
+    flags: set[int] | None = None,
 ) -> None:
     rows = []
     for item in items:
@@ -445,6 +459,8 @@ def _write_items(
                 row |= {"score": result.score, "correct": result.correct}
         elif item.position not in responses:
             continue
+        else:
+            row["flagged"] = item.position in (flags or set())
         rows.append(row)
     if rows:
         # One executemany, however many questions: the submit stays at a bounded statement count.

@@ -43,6 +43,7 @@ class ShownQuestion:
     score: float | None = None
     correct: bool | None = None
     answered: bool = False
+    flagged: bool = False  # marked "voor later" by the learner (open attempts only)
 
     @property
     def field_name(self) -> str:
@@ -82,6 +83,7 @@ def _shown(
         section=catalog.section(question.section),
         editable=editable,
         answered=response is not None,
+        flagged=editable and item.flagged,
     )
     if graded:
         shown.score, shown.correct = item.score, item.correct

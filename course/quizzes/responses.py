@@ -14,8 +14,9 @@ from werkzeug.datastructures import MultiDict
 
 from course.quizzes.definitions import Question
 
+FLAG_FIELD = "flag"  # "markeer voor later": values are positions of the open page's questions
 # "decision" (the way on in a branching case) is checked by attempts.parse_decision.
-CONTROL_FIELDS = {"csrf_token", "revision", "action", "confirm_incomplete", "decision"}
+CONTROL_FIELDS = {"csrf_token", "revision", "action", "confirm_incomplete", "decision", FLAG_FIELD}
 _FIELD = re.compile(r"^q([0-9]{1,4})(?:-([0-9]{1,3}))?$")
 
 
@@ -76,3 +77,15 @@ def _parse_item(form: MultiDict, item: Any, question: Question) -> Any:
                 raise TamperedSubmission("onbekende categorie")
             placed[item_id] = values[0]
     return placed or None
+
+
+def parse_flags(form: MultiDict, editable: Iterable[tuple[Any, Question]]) -> set[int]:
+    """Positions the learner marked "voor later" (field `flag`, one value per position) on the open page."""
+    positions = {item.position for item, _ in editable}
+    flags = form.getlist(FLAG_FIELD)
+    if len(flags) != len(set(flags)):
+        raise TamperedSubmission("dubbele markering")
+    for value in flags:
+        if not (value.isascii() and value.isdigit()) or len(value) > 4 or int(value) not in positions:
+            raise TamperedSubmission("markering past niet bij de poging")
+    return {int(value) for value in flags}

@@ -132,13 +132,18 @@ def attempt(attempt_id: int):
     quiz = _quiz_or_404(attempt.quiz_id)
     items = ops.load_items(attempt)
     last = ops.last_page(attempt, items, quiz)
+    blocks = present(
+        quiz, get_catalog(), items, open_page=attempt.page, show_key=False, decisions=_decisions_of(attempt)
+    )
+    # The question panel and the counts cover the open page: earlier stages of a case are locked.
+    open_questions = [q for block in blocks for q in block.questions if q.editable]
     return render_template(
         "quizzes/attempt.html",
         quiz=quiz,
         attempt=attempt,
-        blocks=present(
-            quiz, get_catalog(), items, open_page=attempt.page, show_key=False, decisions=_decisions_of(attempt)
-        ),
+        blocks=blocks,
+        open_questions=open_questions,
+        total_questions=len(items),
         is_last_page=attempt.page >= last,
         pages=last + 1,
         confirm_incomplete=session.get("confirm_finish") == attempt.id,
@@ -216,9 +221,11 @@ def save(attempt_id: int):
         return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
     if outcome.needs_decision:
         flash("Je antwoorden zijn opgeslagen. Kies eerst hoe je verdergaat met de casus.", "warning")
-    else:
-        flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+    flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
+    # After a case stage the page opens at the new stage, not at the top of the locked ones.
+    anchor = f"deel-{outcome.page + 1}" if advance else None
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, _anchor=anchor))
 
 
 @bp.post("/pogingen/<int:attempt_id>/afronden")
@@ -229,20 +236,16 @@ def finish(attempt_id: int):
         return refusal
     attempt, revision, quiz, items = posted
     try:
-        unanswered = (
-            0 if request.form.get("confirm_incomplete") else ops.unanswered_after(attempt, items, quiz, request.form)
-        )
-        if unanswered:
-            # Keep what was answered, and ask once whether to finish anyway.
+        confirmed = bool(request.form.get("confirm_incomplete"))
+        unanswered = 0 if confirmed else ops.unanswered_after(attempt, items, quiz, request.form)
+        flagged = 0 if confirmed else ops.flagged_after(attempt, items, quiz, request.form)
+        if unanswered or flagged:
+            # Keep what was answered, and ask once whether to finish anyway (the page lists which questions).
             ops.save_answers(attempt, items, quiz, request.form, revision)
             db.session.commit()
             session["confirm_finish"] = attempt_id
-            flash(
-                f"Je hebt nog {unanswered} vraag/vragen niet beantwoord. Beantwoord ze, of bevestig "
-                "onderaan dat je toch wilt afronden.",
-                "warning",
-            )
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+            flash(_still_open_message(unanswered, flagged), "warning")
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id, _anchor="afronden"))
         result = ops.finish_attempt(attempt, items, quiz, request.form, revision, utcnow())
         graded = attempt.mode is AttemptMode.GRADED  # read before commit expires the object
         if graded:  # to the LMS line items placed for this test, in this transaction (outbox)
@@ -266,6 +269,15 @@ def finish(attempt_id: int):
     else:
         flash(f"Afgerond: {result.percent:g}% goed.", "info")
     return redirect(url_for("quizzes.result", attempt_id=attempt_id))
+
+
+def _still_open_message(unanswered: int, flagged: int) -> str:
+    parts = []
+    if unanswered:
+        parts.append(f"{unanswered} {'vraag' if unanswered == 1 else 'vragen'} niet beantwoord")
+    if flagged:
+        parts.append(f"{flagged} {'vraag' if flagged == 1 else 'vragen'} gemarkeerd voor later")
+    return f"Je hebt nog {' en '.join(parts)}. Onderaan staat welke; bekijk ze, of bevestig daar dat je toch wilt afronden."
 
 
 @bp.get("/pogingen/<int:attempt_id>/resultaat")

@@ -38,7 +38,39 @@
     return pending;
   }
 
+  // The question panel and the answered count follow the form; the server renders the same states.
+  var counter = document.querySelector("[data-answered]");
+  function isAnswered(box) {
+    var answer = box.querySelector("input:checked:not([name=flag])");
+    if (answer) { return true; }
+    return Array.prototype.some.call(box.querySelectorAll("select"), function (s) { return s.value !== ""; });
+  }
+  function refreshPanel() {
+    var answered = 0;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-question-link]"), function (link) {
+      var box = document.getElementById(link.getAttribute("href").slice(1));
+      if (!box) { return; }
+      var done = isAnswered(box);
+      var flag = box.querySelector("input[name=flag]");
+      var flagged = !!(flag && flag.checked);
+      if (done) { answered += 1; }
+      link.classList.toggle("is-answered", done);
+      link.classList.toggle("is-flagged", flagged);
+      link.querySelector("[data-state]").textContent = done ? "beantwoord" : "open";
+      link.querySelector("[data-flag]").textContent = flagged ? ", gemarkeerd" : "";
+    });
+    if (counter) { counter.textContent = String(answered); }
+  }
+
+  // After a case stage the page opens at the new stage (#deel-2): move the focus there too,
+  // so a screen reader starts reading at the new questions rather than at the top.
+  if (location.hash) {
+    var target = document.getElementById(location.hash.slice(1));
+    if (target && target.classList.contains("attempt-block")) { target.focus(); }
+  }
+
   form.addEventListener("change", function () {
+    refreshPanel();
     if (timer) { clearTimeout(timer); }
     say("Wijzigingen worden bewaard…");
     timer = setTimeout(save, 700);

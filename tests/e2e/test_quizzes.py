@@ -264,15 +264,24 @@ def test_a_vignette_unfolds_stage_by_stage_and_is_axe_clean(page: Page, app: Fla
         answer_with_the_mouse(page, number, item, question, right=True)
     main(page).get_by_role("button", name=NEXT_STAGE).click()
 
-    # The story goes on; the first stage's answers are locked.
+    # The story goes on where the new questions are: the page opens at the new stage, with the focus
+    # there for a screen reader; the first stage's answers are locked and folded away.
     expect(flash(page)).to_contain_text("De casus gaat verder.")
+    assert page.url.endswith(f"/pogingen/{attempt_id}#deel-2")
+    expect(page.locator("#deel-2")).to_be_focused()
+    locked = page.locator("details.locked-stage")
+    expect(locked).to_have_count(1)
+    expect(locked).not_to_have_attribute("open", "")
+    expect(question_box(page, first_stage[0][0])).to_be_hidden()
+    locked.locator("summary").click()
     expect(story).to_have_text([first_case.stages[0].text, first_case.stages[1].text])
     for number, _, _ in first_stage:
         box = question_box(page, number)
+        expect(box).to_be_visible()
         expect(box).to_have_attribute("disabled", "")
         for control in box.locator("input, select").all():
             expect(control).to_be_disabled()
-    expect(page.get_by_text("Dit deel is afgesloten; je antwoorden staan vast.")).to_be_visible()
+    expect(locked.locator("summary")).to_have_text("Deel 1 van de casus: afgesloten, je antwoorden staan vast (tonen)")
     for number, _, _ in open_page_items(app, attempt_id):
         expect(question_box(page, number).locator("input, select").first).to_be_enabled()
     assert_axe_clean(page, "second stage of a case")
@@ -429,7 +438,7 @@ def test_finishing_with_an_unanswered_question_asks_for_confirmation(page: Page,
 
     # Back on the attempt: a warning, the answers kept, and a checkbox to confirm.
     arrive_at(page, f"/pogingen/{attempt_id}")
-    expect(flash(page)).to_contain_text("Je hebt nog 1 vraag/vragen niet beantwoord.")
+    expect(flash(page)).to_contain_text("Je hebt nog 1 vraag niet beantwoord.")
     confirm = page.get_by_label("Ik wil afronden, ook al zijn niet alle vragen beantwoord", exact=False)
     expect(confirm).to_be_visible()
     expect(confirm).not_to_be_checked()
@@ -448,3 +457,69 @@ def test_finishing_with_an_unanswered_question_asks_for_confirmation(page: Page,
     attempt, _ = load_attempt(app, attempt_id)
     assert attempt.is_finished
     assert attempt.percent < 100
+
+
+# --------------------------------------------------------------------------- finding one's way (issue 14)
+
+
+def panel(page: Page) -> Locator:
+    return page.get_by_role("navigation", name=re.compile("^Vragen"))
+
+
+def test_the_question_panel_follows_answers_and_marks_live_and_marks_survive_a_reload(
+    page: Page, app: Flask, log_in
+) -> None:
+    log_in()
+    attempt_id = start_with_the_mouse(page, "kennischeck-kenmerken-ouder")
+    rows = numbered_items(app, attempt_id)
+    total = len(rows)
+    expect(panel(page).locator(".answered-count")).to_have_text(f"0 van {total} beantwoord")
+    expect(question_box(page, 1).locator(".question-number")).to_have_text(f"Vraag 1 van {total}")
+
+    number, item, question = rows[0]
+    answer_with_the_mouse(page, number, item, question, right=True)
+    expect(panel(page).locator(".answered-count")).to_have_text(f"1 van {total} beantwoord")
+    expect(panel(page).get_by_role("link", name=f"{number} – beantwoord")).to_be_visible()
+
+    marked = rows[2][0]
+    question_box(page, marked).get_by_label("Markeer voor later").check()
+    expect(panel(page).get_by_role("link", name=f"{marked} – open, gemarkeerd")).to_be_visible()
+    expect(page.locator("#autosave-status")).to_contain_text("Opgeslagen om")
+
+    page.reload()
+    expect(question_box(page, marked).get_by_label("Markeer voor later")).to_be_checked()
+    expect(panel(page).get_by_role("link", name=f"{marked} – open, gemarkeerd")).to_be_visible()
+    expect(panel(page).locator(".answered-count")).to_have_text(f"1 van {total} beantwoord")
+
+    # The panel's links lead to the questions; finishing lists what is still open, with links.
+    panel(page).get_by_role("link", name=f"{marked} – open, gemarkeerd").click()
+    assert page.url.endswith(f"#vraag-{marked}")
+    main(page).get_by_role("button", name=FINISH).click()
+    arrive_at(page, f"/pogingen/{attempt_id}")
+    still_open = page.get_by_role("group", name="Nog niet klaar?")
+    expect(still_open.get_by_role("link", name=f"Vraag {marked}")).to_have_count(2)  # unanswered and marked
+    assert_axe_clean(page, "still-open list")
+
+
+def test_without_javascript_the_panel_is_links_and_a_mark_is_saved_with_the_button(
+    browser, live_server: str, app: Flask, create_user, submit_login
+) -> None:
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        user = create_user()
+        submit_login(page, user.email)
+        attempt_id = start_with_the_mouse(page, "kennischeck-kenmerken-ouder")
+        rows = numbered_items(app, attempt_id)
+        number, item, question = rows[1]
+        answer_with_the_mouse(page, number, item, question, right=True)
+        question_box(page, number).get_by_label("Markeer voor later").check()
+        main(page).get_by_role("button", name="Tussentijds opslaan").click()
+        arrive_at(page, f"/pogingen/{attempt_id}")
+        expect(panel(page).locator(".answered-count")).to_have_text(f"1 van {len(rows)} beantwoord")
+        expect(panel(page).get_by_role("link", name=f"{number} – beantwoord, gemarkeerd")).to_have_attribute(
+            "href", f"#vraag-{number}"
+        )
+        expect(question_box(page, number).get_by_label("Markeer voor later")).to_be_checked()
+    finally:
+        context.close()
