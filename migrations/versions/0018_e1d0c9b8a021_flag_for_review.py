@@ -1,7 +1,7 @@
 """attempt items: flag for review ("markeer voor later")
 
 Revision ID: e1d0c9b8a021
-Revises: b8e7d6c5f017
+Revises: f6e5b4a3c015
 Create Date: 2026-12-01 19:45:00
 
 A learner may mark a question of an open attempt to come back to; the mark is saved with the
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e1d0c9b8a021"
-down_revision = "b8e7d6c5f017"
+down_revision = "f6e5b4a3c015"
 branch_labels = None
 depends_on = None
 
