@@ -11,6 +11,7 @@ from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
+from course.formatting import nl_count, nl_percent
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
 from course.quizzes import policy
@@ -226,7 +227,7 @@ def finish(attempt_id: int):
             db.session.commit()
             session["confirm_finish"] = attempt_id
             flash(
-                f"Je hebt nog {unanswered} vraag/vragen niet beantwoord. Beantwoord ze, of bevestig "
+                f"Je hebt nog {nl_count(unanswered, 'vraag', 'vragen')} niet beantwoord. Beantwoord ze, of bevestig "
                 "onderaan dat je toch wilt afronden.",
                 "warning",
             )
@@ -246,11 +247,14 @@ def finish(attempt_id: int):
     if new_certificate:
         flash("Gefeliciteerd! Je hebt de module afgerond. Je certificaat staat klaar onder Certificaten.", "success")
     if result.passed is True:
-        flash(f"Geslaagd met {result.percent:g}%.", "success")
+        flash(f"Geslaagd met {nl_percent(result.percent)}.", "success")
     elif result.passed is False:
-        flash(f"Niet geslaagd: {result.percent:g}% (cesuur {quiz.policy.pass_mark_percent}%).", "warning")
+        flash(
+            f"Niet geslaagd: {nl_percent(result.percent)} (cesuur {nl_percent(quiz.policy.pass_mark_percent)}).",
+            "warning",
+        )
     else:
-        flash(f"Afgerond: {result.percent:g}% goed.", "info")
+        flash(f"Afgerond: {nl_percent(result.percent)} goed.", "info")
     return redirect(url_for("quizzes.result", attempt_id=attempt_id))
 
 

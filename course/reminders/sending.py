@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from course import outbox
 from course.catalog import Catalog
 from course.extensions import db
+from course.formatting import nl_date
 from course.models import (
     Assignment,
     Certificate,
@@ -71,7 +72,8 @@ class ReminderReport:
 
 
 def dutch_date(day: date) -> str:
-    return day.strftime("%d-%m-%Y")
+    """A deadline or expiry date as the mail states it: "30 januari 2027"."""
+    return nl_date(day, "long")
 
 
 def _deadlines(module_id: str, today: date) -> sa.Select:
