@@ -4,6 +4,7 @@ links spelled out, no images or tracking, and nothing put into a name or subject
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 from html.parser import HTMLParser
@@ -58,10 +59,14 @@ SAMPLES: dict[str, object] = {
         {
             "name": "Groep Noord",
             "link": "https://hechtwijzer.test/trainer/groepen/1",
-            "late": [("Anna de Vries", "01-12-2026"), ("Bram", "02-12-2026")],
+            "late": [("Anna de Vries", date(2026, 12, 1)), ("Bram", date(2026, 12, 2))],
         }
     ],
     "late_count": 2,
+    # Dates and moments are formatted by the templates themselves (Dutch, local time).
+    "due_on": date(2026, 12, 1),
+    "valid_until": date(2027, 1, 30),
+    "expires_at": datetime(2026, 12, 15, 23, 30, tzinfo=UTC),
 }
 
 
