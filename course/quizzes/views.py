@@ -12,6 +12,7 @@ from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
 from course.formatting import nl_count, nl_percent
+from course.lessons import guidance
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
 from course.quizzes import policy
@@ -269,8 +270,12 @@ def result(attempt_id: int):
     # A practice round follows its quiz's review policy like a graded attempt does (issue 10).
     show_key = policy.answers_visible(quiz, standing)
     items = ops.load_items(attempt)
+    step = guidance.for_learner(current_user, get_catalog(), utcnow())
+    if step is not None and step.kind in {"quiz", "resume"} and step.target_id == quiz.id:
+        step = None  # this page already offers a new attempt or the way back to this test
     return render_template(
         "quizzes/result.html",
+        next_step=step,
         quiz=quiz,
         attempt=attempt,
         standing=standing,
