@@ -14,7 +14,7 @@ from course.formatting import nl_count, nl_date, nl_datetime, nl_number, nl_perc
 from course.models import Attempt, Role
 from course.timeutil import as_utc
 from tests.helpers import text
-from tests.quiz_helpers import attempt_id_from, complete, load_attempt, start
+from tests.quiz_helpers import answer_fields, attempt_id_from, complete, load_attempt, post_attempt, start
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -154,3 +154,17 @@ def test_no_flash_or_refusal_names_utc():
         if re.search(r"[\"'][^\"']*\(UTC\)", line) or re.search(r"\{[\w.]+:%[dH]", line)
     ]
     assert offenders == []
+
+
+def test_the_unanswered_warning_counts_in_dutch(app, client, login_as):
+    login_as(Role.LEARNER)
+    attempt_id = attempt_id_from(start(client, "kennischeck-kenmerken-ouder"))
+    fields = answer_fields(app, attempt_id, right=True)
+    positions = sorted({key.split("-")[0] for key in fields})
+    for left_open, said in (
+        (1, "1 vraag niet beantwoord. Beantwoord die,"),
+        (2, "2 vragen niet beantwoord. Beantwoord ze,"),
+    ):
+        kept = {k: v for k, v in fields.items() if k.split("-")[0] not in positions[:left_open]}
+        response = post_attempt(client, attempt_id, "finish", kept)
+        assert f"Je hebt nog {said}" in text(client.get(response.headers["Location"]))

@@ -11,7 +11,7 @@ from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
-from course.formatting import nl_count, nl_percent
+from course.formatting import nl_count, nl_percent, nl_plural
 from course.lessons import guidance
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
@@ -228,7 +228,8 @@ def finish(attempt_id: int):
             db.session.commit()
             session["confirm_finish"] = attempt_id
             flash(
-                f"Je hebt nog {nl_count(unanswered, 'vraag', 'vragen')} niet beantwoord. Beantwoord ze, of bevestig "
+                f"Je hebt nog {nl_count(unanswered, 'vraag', 'vragen')} niet beantwoord. "
+                f"Beantwoord {nl_plural(unanswered, 'die', 'ze')}, of bevestig "
                 "onderaan dat je toch wilt afronden.",
                 "warning",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,15 @@ CONTEXT = {
     "days": 7,
     "hours": 24,
     "module_title": "Hechting: risico- en beschermende factoren",
-    "due_on": "08-12-2026",
-    "valid_until": "30-01-2027",
+    "due_on": date(2026, 12, 8),
+    "valid_until": date(2027, 1, 30),
+    "expires_at": datetime(2026, 12, 8, 23, 30, tzinfo=UTC),
     "late_count": 2,
     "groups": [
         {
             "name": "Groep Noord",
             "link": "https://hechtwijzer.test/trainer/groepen/1",
-            "late": [("Anna de Vries", "01-12-2026"), ("Bram", "02-12-2026")],
+            "late": [("Anna de Vries", date(2026, 12, 1)), ("Bram", date(2026, 12, 2))],
         }
     ],
 }

@@ -375,7 +375,7 @@ def test_finishing_with_an_unanswered_question_asks_for_confirmation(page: Page,
 
     # Back on the attempt: a warning, the answers kept, and a checkbox to confirm.
     arrive_at(page, f"/pogingen/{attempt_id}")
-    expect(flash(page)).to_contain_text("Je hebt nog 1 vraag/vragen niet beantwoord.")
+    expect(flash(page)).to_contain_text("Je hebt nog 1 vraag niet beantwoord. Beantwoord die,")
     confirm = page.get_by_label("Ik wil afronden, ook al zijn niet alle vragen beantwoord", exact=False)
     expect(confirm).to_be_visible()
     expect(confirm).not_to_be_checked()
