@@ -42,11 +42,11 @@ def nl_datetime(moment: datetime | None, seconds: bool = False) -> str:
     return f"{format_date(local.date(), 'medium', locale=LOCALE)} {clock}"
 
 
-def nl_time(moment: datetime | None) -> str:
-    """Only the Dutch local clock time of a UTC moment, e.g. "16:05"."""
+def nl_time(moment: datetime | None, seconds: bool = False) -> str:
+    """Only the Dutch local clock time of a UTC moment, e.g. "16:05" (or "16:05:09")."""
     if moment is None:
         return "–"
-    return format_datetime(as_utc(moment), "HH:mm", tzinfo=LOCAL_TIME, locale=LOCALE)
+    return format_datetime(as_utc(moment), "HH:mm:ss" if seconds else "HH:mm", tzinfo=LOCAL_TIME, locale=LOCALE)
 
 
 def nl_number(value: float | int | None, decimals: int | None = None) -> str:

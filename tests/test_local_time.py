@@ -151,7 +151,7 @@ def test_no_flash_or_refusal_names_utc():
         for path in sorted(source.rglob("*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         # "(UTC)" inside a string, or a date/time put into a message with strftime codes (%d-%m, %H:%M).
-        if re.search(r"[\"'][^\"']*\(UTC\)", line) or re.search(r"\{[\w.]+:%[dH]", line)
+        if re.search(r"[\"'][^\"']*\(UTC\)", line) or re.search(r"\{[\w.]+:%[dH]|strftime\(\"%[dH]", line)
     ]
     assert offenders == []
 
@@ -168,3 +168,12 @@ def test_the_unanswered_warning_counts_in_dutch(app, client, login_as):
         kept = {k: v for k, v in fields.items() if k.split("-")[0] not in positions[:left_open]}
         response = post_attempt(client, attempt_id, "finish", kept)
         assert f"Je hebt nog {said}" in text(client.get(response.headers["Location"]))
+
+
+def test_the_autosave_reports_the_dutch_clock_time(app, client, login_as, monkeypatch):
+    login_as(Role.LEARNER)
+    attempt_id = attempt_id_from(start(client, "kennischeck-kenmerken-ouder"))
+    monkeypatch.setattr("course.quizzes.views.utcnow", lambda: datetime(2026, 12, 1, 23, 30, 5, tzinfo=UTC))
+    fields = answer_fields(app, attempt_id, right=True)
+    response = post_attempt(client, attempt_id, "save", fields, headers={"X-Requested-With": "fetch"})
+    assert response.get_json()["saved_at"] == "00:30:05"

@@ -11,7 +11,7 @@ from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
-from course.formatting import nl_count, nl_percent, nl_plural
+from course.formatting import nl_count, nl_percent, nl_plural, nl_time
 from course.lessons import guidance
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
@@ -206,7 +206,7 @@ def save(attempt_id: int):
         return _refusal_for(attempt, error)
     db.session.commit()
     if _wants_json():
-        return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
+        return jsonify(revision=outcome.revision, saved_at=nl_time(utcnow(), seconds=True))
     flash("Je antwoorden zijn opgeslagen." if not advance else "Opgeslagen. De casus gaat verder.", "success")
     return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
