@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from course.extensions import db
 from course.formatting import nl_count, nl_date, nl_datetime, nl_number, nl_percent, nl_plural, nl_time
-from course.models import Attempt, Role
+from course.models import Attempt, Invitation, Role
 from course.timeutil import as_utc
-from tests.helpers import text
+from tests.conftest import outbox_rows
+from tests.helpers import invite, new_group, text
 from tests.quiz_helpers import answer_fields, attempt_id_from, complete, load_attempt, post_attempt, start
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -177,3 +179,17 @@ def test_the_autosave_reports_the_dutch_clock_time(app, client, login_as, monkey
     fields = answer_fields(app, attempt_id, right=True)
     response = post_attempt(client, attempt_id, "save", fields, headers={"X-Requested-With": "fetch"})
     assert response.get_json()["saved_at"] == "00:30:05"
+
+
+def test_the_invitation_mail_says_until_when_in_dutch_local_time(app, person):
+    trainer = person(Role.TRAINER, "Tineke Trainer")
+    invite(trainer, new_group(trainer), "nieuw@example.org")
+    [row] = outbox_rows(app, "nieuw@example.org")
+    with app.app_context():
+        expires = as_utc(db.session.scalar(sa.select(Invitation.token_expires_at)))
+    local = expires.astimezone(ZoneInfo("Europe/Amsterdam"))
+    months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december"]  # fmt: skip
+    said = f"tot {local.day} {months[local.month - 1]} {local.year} {local:%H:%M} uur (Nederlandse tijd)"
+    assert said in row.body_text
+    assert "dagen" in row.body_text and "UTC" not in row.body_text
