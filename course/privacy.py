@@ -46,6 +46,7 @@ from course.models import (
     Passkey,
     PendingRegistration,
     RecoveryCode,
+    Reflection,
     ReminderSent,
     User,
 )
@@ -78,6 +79,7 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
         "deleted, with mail still waiting for a new address",
     ),
     ("reminders_sent", "user_id"): ("exported (kind, occasion, when)", "deleted"),
+    ("reflections", "user_id"): ("exported (module, lesson, text, shared or not, dates)", "deleted"),
 }
 
 
@@ -155,6 +157,10 @@ def export_user(user: User) -> dict[str, Any]:
         "lessons_read": [
             _row(r, "lesson_id", "content_version", "read_at")
             for r in scalars(sa.select(LessonRead).where(LessonRead.user_id == uid))
+        ],
+        "reflections": [
+            _row(r, "module_id", "lesson_id", "text", "shared", "created_at", "updated_at")
+            for r in scalars(sa.select(Reflection).where(Reflection.user_id == uid).order_by(Reflection.id))
         ],
         "attempts": [
             {
@@ -300,6 +306,7 @@ def erase_user(user: User, actor: User | None) -> None:
         raise ErasureRefused("Dit account leidt nog groepen. Verwijder die groepen eerst.")
     execute = db.session.execute
     execute(sa.delete(LessonRead).where(LessonRead.user_id == uid))
+    execute(sa.delete(Reflection).where(Reflection.user_id == uid))
     attempt_ids = sa.select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
     execute(sa.delete(AttemptItem).where(AttemptItem.attempt_id.in_(attempt_ids)))
     execute(sa.delete(Attempt).where(Attempt.user_id == uid))

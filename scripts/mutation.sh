@@ -29,7 +29,14 @@ for module in "${modules[@]}"; do
   echo "==> mutmut: $dotted"
   start=$(date +%s)
   # The first module also pays for one traced run of the fast suite (which tests call which function).
-  .venv/bin/mutmut run "$dotted.*" | tail -n 3
+  # The whole output goes to a log: when the clean run fails, its pytest report is there to read.
+  mkdir -p mutants
+  if ! .venv/bin/mutmut run "$dotted.*" > "mutants/$dotted.log" 2>&1; then
+    grep -E "FAILED|Error|failed" "mutants/$dotted.log" | head -n 20
+    echo "mutmut failed on $dotted: see mutants/$dotted.log" >&2
+    exit 1
+  fi
+  tail -n 3 "mutants/$dotted.log"
   echo "    $(($(date +%s) - start)) s"
 done
 

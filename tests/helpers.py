@@ -3,10 +3,12 @@ counting SQL statements, and the trainer's group actions. (Quiz attempts: tests/
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from jinja2 import meta
 from sqlalchemy import event
 
 from course.extensions import db
@@ -143,3 +145,41 @@ def finish_quiz(app, learner: Person, quiz_id: str, right: bool = True) -> int:
     attempt_id = attempt_id_from(response)
     assert complete(app, learner.client, attempt_id, right=right).status_code == 302
     return attempt_id
+
+
+MAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
+# Variables that are not a plain word or link (the trainer's weekly overview lists groups).
+MAIL_SAMPLES: dict[str, object] = {
+    "groups": [
+        {
+            "name": "Groep Noord",
+            "link": "https://hechtwijzer.test/trainer/groepen/1",
+            "late": [("Anna de Vries", date(2026, 12, 1)), ("Bram", date(2026, 12, 2))],
+        }
+    ],
+    "late_count": 2,
+    # Dates and moments are formatted by the templates themselves (Dutch, local time).
+    "due_on": date(2026, 12, 1),
+    "valid_until": date(2027, 1, 30),
+    "expires_at": datetime(2026, 12, 15, 23, 30, tzinfo=UTC),
+}
+
+
+def mail_sample_context(app, name: str) -> dict[str, object]:
+    """A value for every variable the two templates use: links are URLs, the rest plain words."""
+    env = app.jinja_env
+    names: set[str] = set()
+    for suffix in ("txt", "html"):
+        source = (MAIL_TEMPLATES / f"{name}.{suffix}").read_text(encoding="utf-8")
+        names |= meta.find_undeclared_variables(env.parse(source))
+    context: dict[str, object] = {}
+    for variable in sorted(names - {"subject"}):
+        if variable in MAIL_SAMPLES:
+            context[variable] = MAIL_SAMPLES[variable]
+        elif "link" in variable or "url" in variable:
+            context[variable] = f"https://hechtwijzer.test/voorbeeld/{variable}?token=abc&x=1"
+        elif variable in {"days", "hours", "minutes", "count"}:
+            context[variable] = 3
+        else:
+            context[variable] = f"Voorbeeld {variable}"
+    return context

@@ -56,8 +56,14 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("lessons.index", "GET"): everyone(200),
     ("lessons.glossary", "GET"): everyone(200),
     ("lessons.source", "GET"): everyone(200),
+    ("lessons.references", "GET"): everyone(200),
     ("lessons.lesson", "GET"): signed_in(200),
     ("lessons.mark_read", "POST"): signed_in(302),
+    # an empty reflection is refused on the lesson page (400); sharing needs a choice (ja/nee);
+    # deleting when there is nothing to delete says so and goes back to the lesson
+    ("lessons.save_reflection", "POST"): signed_in(400),
+    ("lessons.share_reflection", "POST"): signed_in(400),
+    ("lessons.delete_reflection", "POST"): signed_in(302),
     ("auth.login", "GET"): signed_in(302, anonymous=200),
     ("auth.login", "POST"): signed_in(302, anonymous=200),
     ("auth.register", "GET"): signed_in(302, anonymous=200),

@@ -477,6 +477,8 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
             ExternalIdentity(user_id=learner.id, source="lti", issuer="https://lms.example.org", subject="u-17")
         )
         db.session.commit()
+    # A reflection the learner wrote on a lesson page (tests/test_reflections.py).
+    assert post(learner.client, "/lessen/inleiding/reflectie", {"text": "Mijn eigen praktijk."}).status_code == 302
     # The learner asked to move to a new address but never confirmed it: a link token and a mail wait.
     moving = post(learner.client, "/account/e-mailadres", {"new_email": "anna.nieuw@example.org", "password": PASSWORD})
     assert moving.status_code == 200

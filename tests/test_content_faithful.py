@@ -148,3 +148,31 @@ def test_source_page_credits_the_nji_publication(catalog):
     assert "Nederlands Jeugdinstituut" in page
     assert "maart 2021" in page
     assert "Wolff & Wildeman, 2020" in page
+
+
+# --- Beyond the source: the "Wat je hieruit niet kunt concluderen" boxes -----------------------
+# The checks above compare `lesson_text` (Lesson.html, the NJi text) with the source. The boxes are the
+# module makers' own words (Lesson.cannot_conclude): they are kept out of that text on purpose, and
+# the two tests below fail as soon as a box is counted as lesson text.
+
+
+def test_every_sentence_of_the_lesson_text_is_a_sentence_of_the_source(catalog):
+    """The converse of the first check: the text counted as source holds nothing beyond the source."""
+    source = source_body_text()
+    extra = []
+    for lesson in catalog.lessons:
+        body = re.sub(r"<h2[^>]*>.*?</h2>", " ", str(lesson.html))  # section titles are checked above
+        extra += [f"{lesson.id}: {s}" for s in sentences(_plain(body)) if s not in source]
+    assert extra == []
+
+
+def test_cannot_conclude_boxes_are_not_source_text_and_not_counted_as_such(catalog, lesson_text):
+    source = source_body_text()
+    for lesson in catalog.lessons:
+        assert len(lesson.cannot_conclude) >= 2, lesson.id
+        for point in lesson.cannot_conclude:
+            # Our own words: not a sentence of the NJi text, so counting them would overstate faithfulness ...
+            assert not any(s in source for s in sentences(point) if len(s) > 40), f"{lesson.id}: {point}"
+            # ... and they are not part of the lesson text the checks above compare with the source.
+            assert point not in lesson_text, f"{lesson.id}: box counted as lesson text"
+            assert not CITATION.search(point), f"{lesson.id}: a box cites like the source"

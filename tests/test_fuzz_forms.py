@@ -90,6 +90,9 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "auth.change_email": ["new_email", "password"],
     "reminders.settings": ["reminders", "trainer_digest"],
     "lessons.mark_read": [],
+    "lessons.save_reflection": ["text"],
+    "lessons.share_reflection": ["share"],
+    "lessons.delete_reflection": [],
     "quizzes.start": [],
     "quizzes.practise": [],
     "quizzes.save": ["revision", "action", "q*"],
@@ -144,6 +147,8 @@ FIELD_NAMES = [
     "token",
     "reminders",
     "trainer_digest",
+    "text",
+    "share",
 ]
 
 
@@ -269,6 +274,8 @@ def world(app, client, create_user, auth, role) -> World:
             "new_password": [PASSWORD + "!"],
             "new_password_confirm": [PASSWORD + "!"],
             "next": ["/", "//evil.example", "/lessen/inleiding", "https://evil.example/"],
+            "text": ["In mijn werk zie ik vaak ouders die onzeker zijn.", "regel 1\r\nregel 2", "x" * 4001],
+            "share": ["ja", "nee"],
         },
         answers=answers,
         token_pages=("/inloggen", "/account/wachtwoord") if role == ANON else ("/account/wachtwoord", "/inloggen"),

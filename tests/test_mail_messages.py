@@ -4,7 +4,6 @@ links spelled out, no images or tracking, and nothing put into a name or subject
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 from html.parser import HTMLParser
@@ -12,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from jinja2 import meta
 
 from course import outbox
 from course.extensions import db
 from course.models import OutboxMessage, OutboxStatus, Role, User
 from course.trainer import groups
 from tests.conftest import free_port, mail_via_smtp, outbox_rows
+from tests.helpers import mail_sample_context
 
 MAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
 TEXT_TEMPLATES = sorted(path.stem for path in MAIL_TEMPLATES.glob("*.txt"))
@@ -53,43 +52,6 @@ class Anchors(HTMLParser):
             self._href = None
 
 
-# Variables that are not a plain word or link (the trainer's weekly overview lists groups).
-SAMPLES: dict[str, object] = {
-    "groups": [
-        {
-            "name": "Groep Noord",
-            "link": "https://hechtwijzer.test/trainer/groepen/1",
-            "late": [("Anna de Vries", date(2026, 12, 1)), ("Bram", date(2026, 12, 2))],
-        }
-    ],
-    "late_count": 2,
-    # Dates and moments are formatted by the templates themselves (Dutch, local time).
-    "due_on": date(2026, 12, 1),
-    "valid_until": date(2027, 1, 30),
-    "expires_at": datetime(2026, 12, 15, 23, 30, tzinfo=UTC),
-}
-
-
-def sample_context(app, name: str) -> dict[str, object]:
-    """A value for every variable the two templates use: links are URLs, the rest plain words."""
-    env = app.jinja_env
-    names: set[str] = set()
-    for suffix in ("txt", "html"):
-        source = (MAIL_TEMPLATES / f"{name}.{suffix}").read_text(encoding="utf-8")
-        names |= meta.find_undeclared_variables(env.parse(source))
-    context: dict[str, object] = {}
-    for variable in sorted(names - {"subject"}):
-        if variable in SAMPLES:
-            context[variable] = SAMPLES[variable]
-        elif "link" in variable or "url" in variable:
-            context[variable] = f"https://hechtwijzer.test/voorbeeld/{variable}?token=abc&x=1"
-        elif variable in {"days", "hours", "minutes", "count"}:
-            context[variable] = 3
-        else:
-            context[variable] = f"Voorbeeld {variable}"
-    return context
-
-
 def test_there_are_mail_templates_to_check():
     assert {"invitation", "registration_confirm", "registration_existing"} <= set(TEXT_TEMPLATES)
 
@@ -99,7 +61,7 @@ def test_every_mail_template_has_an_html_part_that_says_the_same_accessibly(app,
     html_source = (MAIL_TEMPLATES / f"{name}.html").read_text(encoding="utf-8")  # the sibling must exist
     assert html_source.startswith('{% extends "mail/base.html" %}')
     with app.test_request_context():
-        subject, text, html = outbox.render_mail(name, **sample_context(app, name))
+        subject, text, html = outbox.render_mail(name, **mail_sample_context(app, name))
 
     assert subject and "\n" not in subject
     assert html.startswith("<!DOCTYPE html>")

@@ -98,7 +98,8 @@ def personal_words(user_inputs: Iterable[str | None]) -> list[str]:
         if not value:
             continue
         folded = _fold(value)
-        local = folded.split("@", 1)[0] if "@" in folded else None
+        # The domain follows the last "@" (a local part may itself hold one, and so may a name).
+        local = folded.rsplit("@", 1)[0] if "@" in folded else None
         for part in re.split(r"[\W_]+", local if local is not None else folded):
             if len(part) >= 4:
                 words.add(part)

@@ -20,6 +20,7 @@ from course.catalog.types import (
     Module,
     Page,
     Section,
+    SourcePublication,
 )
 from course.quizzes.definitions import Quiz
 
@@ -132,6 +133,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
             "completion",
             "certificate",
             "accreditation",
+            "source",
         },
     )
     pass_mark = data.get("pass_mark_percent")
@@ -151,6 +153,7 @@ def _load_module(path: Path) -> tuple[Module, tuple[str, ...]]:
         completion=_completion(path, data.get("completion")),
         certificate_validity_months=_validity(path, data.get("certificate")),
         accreditation=_accreditation(path, data.get("accreditation")),
+        source=_source_publication(path, data.get("source")),
     )
     return module, lessons
 
@@ -196,6 +199,13 @@ def _accreditation(path: Path, raw: Any) -> Accreditation | None:
     return Accreditation(**values)
 
 
+def _source_publication(path: Path, raw: Any) -> SourcePublication:
+    if not isinstance(raw, dict):
+        raise ContentError(path, "veld 'source' (titel, uitgever en datum van de bron) ontbreekt of is geen mapping")
+    _reject_unknown(path, raw, {"title", "publisher", "published"})
+    return SourcePublication(**{field: _require_str(path, raw, field) for field in ("title", "publisher", "published")})
+
+
 def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ...]:
     if not lessons_dir.is_dir():
         raise ContentError(lessons_dir, "map met lessen ontbreekt")
@@ -224,7 +234,11 @@ def _load_lessons(lessons_dir: Path, order: tuple[str, ...]) -> tuple[Lesson, ..
 
 def _load_lesson(path: Path, lesson_id: str, position: int) -> Lesson:
     meta, body = _split_front_matter(path)
-    _reject_unknown(path, meta, {"id", "chapter", "title", "summary", "learning_goals", "key_points"})
+    _reject_unknown(
+        path,
+        meta,
+        {"id", "chapter", "title", "summary", "learning_goals", "key_points", "cannot_conclude", "reflection"},
+    )
     if meta.get("id") != lesson_id:
         raise ContentError(path, f"veld 'id' moet '{lesson_id}' zijn (zoals de bestandsnaam)")
     chapter = meta.get("chapter")
@@ -258,10 +272,46 @@ def _load_lesson(path: Path, lesson_id: str, position: int) -> Lesson:
         summary=_require_str(path, meta, "summary"),
         learning_goals=_require_str_list(path, meta, "learning_goals"),
         key_points=_require_str_list(path, meta, "key_points"),
+        cannot_conclude=_cannot_conclude(path, meta),
+        reflection_prompt=_reflection_prompt(path, meta),
         html=render_markdown(body),
         sections=tuple(sections),
         source_file=str(path),
     )
+
+
+# The "Wat je hieruit niet kunt concluderen" box is the module makers' note, not NJi text: it may not
+# look like source text (no citation such as "(Naam, 2010)") and stays short.
+_CITATION = re.compile(r"\([^()]*\d{4}[^()]*\)")
+_BOX_POINTS = (2, 6)
+_BOX_POINT_CHARS = 500
+_REFLECTION_CHARS = 300
+
+
+def _cannot_conclude(path: Path, meta: dict[str, Any]) -> tuple[str, ...]:
+    points = _require_str_list(path, meta, "cannot_conclude")
+    low, high = _BOX_POINTS
+    if not low <= len(points) <= high:
+        raise ContentError(path, f"veld 'cannot_conclude' moet {low} tot {high} punten hebben, niet {len(points)}")
+    for index, point in enumerate(points):
+        if len(point) > _BOX_POINT_CHARS:
+            raise ContentError(path, f"veld 'cannot_conclude[{index}]' is langer dan {_BOX_POINT_CHARS} tekens")
+        if _CITATION.search(point):
+            raise ContentError(
+                path,
+                f"veld 'cannot_conclude[{index}]' bevat een bronverwijzing; het kader is een toevoeging van "
+                "de makers, geen brontekst",
+            )
+    return points
+
+
+def _reflection_prompt(path: Path, meta: dict[str, Any]) -> str:
+    prompt = _require_str(path, meta, "reflection")
+    if len(prompt) > _REFLECTION_CHARS:
+        raise ContentError(path, f"veld 'reflection' is langer dan {_REFLECTION_CHARS} tekens")
+    if not prompt.endswith("?"):
+        raise ContentError(path, "veld 'reflection' moet een vraag zijn (eindigen op '?')")
+    return prompt
 
 
 def _load_glossary(path: Path, section_numbers: set[str]) -> tuple[GlossaryTerm, ...]:

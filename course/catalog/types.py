@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from course.quizzes.definitions import Blueprint, Question, Quiz
+
+if TYPE_CHECKING:
+    from course.catalog.citations import Citation
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class Lesson:
     summary: str
     learning_goals: tuple[str, ...]
     key_points: tuple[str, ...]
+    # Beyond the source: the module makers' "Wat je hieruit niet kunt concluderen" box and the
+    # reflection question. Kept apart from `html`, which holds the NJi text only.
+    cannot_conclude: tuple[str, ...]
+    reflection_prompt: str
     html: Markup
     sections: tuple[Section, ...]
     source_file: str
@@ -66,6 +74,15 @@ class CompletionRules:
 
 
 @dataclass(frozen=True)
+class SourcePublication:
+    """The publication the lessons reproduce; its reference list is where full references are."""
+
+    title: str
+    publisher: str
+    published: str
+
+
+@dataclass(frozen=True)
 class Module:
     id: str
     title: str
@@ -76,6 +93,7 @@ class Module:
     completion: CompletionRules
     certificate_validity_months: int | None
     accreditation: Accreditation | None
+    source: SourcePublication
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,16 @@ class Catalog:
             for question in quiz.all_questions:
                 found.setdefault(question.section, []).append(question)
         return {number: tuple(questions) for number, questions in found.items()}
+
+    @cached_property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every citation group of the source, in reading order, with where it is cited."""
+        from course.catalog.citations import citation_index
+
+        return citation_index(self.lessons)
+
+    def citations_in(self, lesson_id: str) -> tuple[Citation, ...]:
+        return tuple(c for c in self.citations if c.lesson_id == lesson_id)
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

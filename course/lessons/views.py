@@ -7,8 +7,8 @@ from course.auth.forms import ResendVerificationForm
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
 from course.extensions import db
-from course.lessons import guidance, progress, rendering
-from course.lessons.forms import MarkReadForm
+from course.lessons import guidance, progress, reflections, rendering
+from course.lessons.forms import DeleteReflectionForm, MarkReadForm, ReflectionForm, ShareReflectionForm
 from course.quizzes.attempts import all_standings
 from course.timeutil import local_date, utcnow
 from course.trainer.forms import AnswerInvitationForm
@@ -51,6 +51,15 @@ def index():
 def lesson(lesson_id: str):
     catalog = get_catalog()
     lesson = catalog.lesson(lesson_id) or abort(404)
+    return _lesson_page(lesson)
+
+
+def _lesson_page(lesson, reflection_form: ReflectionForm | None = None):
+    catalog = get_catalog()
+    reflection = reflections.reflection_of(current_user.id, catalog.module.id, lesson.id)
+    if reflection_form is None:
+        reflection_form = ReflectionForm(formdata=None, text=reflection.text if reflection else "")
+    reflection_form.text.label.text = lesson.reflection_prompt
     return render_template(
         "lessons/lesson.html",
         lesson=lesson,
@@ -58,6 +67,11 @@ def lesson(lesson_id: str):
         is_read=progress.has_read(current_user.id, lesson.id),
         previous_lesson=catalog.previous_lesson(lesson.id),
         next_lesson=catalog.next_lesson(lesson.id),
+        reflection=reflection,
+        reflection_form=reflection_form,
+        share_form=ShareReflectionForm(formdata=None),
+        delete_form=DeleteReflectionForm(formdata=None),
+        max_reflection_chars=reflections.MAX_CHARS,
     )
 
 
@@ -89,6 +103,66 @@ def mark_read(lesson_id: str):
     return redirect(url_for("lessons.index"))
 
 
+def _back_to_reflection(lesson):
+    return redirect(url_for("lessons.lesson", lesson_id=lesson.id, _anchor="reflectie"))
+
+
+@bp.post("/lessen/<lesson_id>/reflectie")
+@login_required
+def save_reflection(lesson_id: str):
+    catalog = get_catalog()
+    lesson = catalog.lesson(lesson_id) or abort(404)
+    form = ReflectionForm()
+    if not form.validate_on_submit():
+        return _lesson_page(lesson, form), 400
+    if reflections.save(current_user, catalog.module.id, lesson.id, form.text.data, utcnow()):
+        db.session.commit()
+        flash("Je reflectie is bewaard. Alleen jij kunt haar lezen, tenzij je haar deelt.", "success")
+    else:
+        flash("Je reflectie was al zo bewaard; er is niets veranderd.", "info")
+    return _back_to_reflection(lesson)
+
+
+@bp.post("/lessen/<lesson_id>/reflectie/delen")
+@login_required
+def share_reflection(lesson_id: str):
+    catalog = get_catalog()
+    lesson = catalog.lesson(lesson_id) or abort(404)
+    form = ShareReflectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    shared = form.share.data == "ja"
+    changed = reflections.set_shared(current_user, catalog.module.id, lesson.id, shared)
+    if changed is None:
+        flash("Er is nog geen reflectie bij deze les om te delen. Bewaar eerst je reflectie.", "error")
+    elif changed:
+        db.session.commit()
+        flash(
+            "Je reflectie is gedeeld: de trainers van jouw groepen kunnen haar nu lezen."
+            if shared
+            else "Je reflectie is niet meer gedeeld: alleen jij kunt haar nog lezen.",
+            "success",
+        )
+    else:
+        flash("Je reflectie was al " + ("gedeeld." if shared else "privé."), "info")
+    return _back_to_reflection(lesson)
+
+
+@bp.post("/lessen/<lesson_id>/reflectie/verwijderen")
+@login_required
+def delete_reflection(lesson_id: str):
+    catalog = get_catalog()
+    lesson = catalog.lesson(lesson_id) or abort(404)
+    if not DeleteReflectionForm().validate_on_submit():
+        abort(400)
+    if reflections.delete(current_user, catalog.module.id, lesson.id):
+        db.session.commit()
+        flash("Je reflectie is verwijderd.", "success")
+    else:
+        flash("Er was geen reflectie bij deze les om te verwijderen.", "info")
+    return _back_to_reflection(lesson)
+
+
 @bp.get("/woordenlijst")
 def glossary():
     return render_template("lessons/glossary.html")
@@ -97,3 +171,9 @@ def glossary():
 @bp.get("/bron")
 def source():
     return render_template("lessons/source.html")
+
+
+@bp.get("/bronnen")
+def references():
+    """Every citation of the source, with where it is made; the NJi text has no reference list."""
+    return render_template("lessons/references.html")

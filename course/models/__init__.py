@@ -11,6 +11,7 @@ from course.models.login_session import LoginSession, Passkey, RecoveryCode
 from course.models.outbox import OutboxMessage, OutboxStatus
 from course.models.progress import LessonRead
 from course.models.rate_limit import RateLimitHit
+from course.models.reflection import Reflection
 from course.models.registration import PendingRegistration
 from course.models.reminder import ReminderKind, ReminderSent
 from course.models.user import Role, User
@@ -40,6 +41,7 @@ __all__ = [
     "PendingRegistration",
     "RateLimitHit",
     "RecoveryCode",
+    "Reflection",
     "ReminderKind",
     "ReminderSent",
     "Role",

@@ -9,6 +9,7 @@ from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.extensions import db
 from course.formatting import nl_date
+from course.lessons import reflections
 from course.models import (
     Attempt,
     AttemptItem,
@@ -257,6 +258,8 @@ def learner(group_id: int, user_id: int):
         standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
         reason_form=ReasonForm(),
         assign_form=AssignForm(learner_id=str(learner.id)),
+        # Only what the learner chose to share; private reflections never reach a trainer's page.
+        shared_reflections=reflections.shared_reflections(learner.id, catalog.module.id),
     )
 
 

@@ -114,7 +114,7 @@ def test_from_the_last_lesson_to_a_verified_certificate(
     page.get_by_label("Beroepsregister").select_option("SKJ")
     page.get_by_label("Registratienummer", exact=True).fill("100012345")
     consent = page.get_by_role("checkbox", name=re.compile("^Ik geef toestemming"))
-    page.get_by_role("main").get_by_role("button", name="Opslaan").click()
+    page.get_by_role("main").get_by_role("button", name="Opslaan", exact=True).click()
     error = "Zonder toestemming slaan we je registratienummer niet op."
     expect(page.get_by_role("alert")).to_contain_text(error)
     expect(consent).to_have_attribute("aria-invalid", "true")
@@ -123,7 +123,7 @@ def test_from_the_last_lesson_to_a_verified_certificate(
     expect(page.get_by_label("Registratienummer", exact=True)).to_have_value("100012345")
     assert_axe_clean(page, "profile with a consent error")
     consent.check()
-    page.get_by_role("main").get_by_role("button", name="Opslaan").click()
+    page.get_by_role("main").get_by_role("button", name="Opslaan", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Je profiel is opgeslagen.")
     expect(consent).to_be_checked()
     expect(page.get_by_role("alert")).to_have_count(0)
