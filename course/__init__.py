@@ -180,14 +180,16 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from course.catalog.access import get_catalog
     from course.certificates.codes import display
-    from course.timeutil import duration_nl, local_datetime
+    from course.formatting import FILTERS
+    from course.timeutil import duration_nl
 
     @app.context_processor
     def inject_catalog() -> dict[str, Any]:
         return {"catalog": get_catalog()}
 
     app.add_template_filter(display, "code_display")
-    app.add_template_filter(local_datetime, "local_datetime")
+    for name, function in FILTERS.items():
+        app.add_template_filter(function, name)
     app.add_template_filter(duration_nl, "duration_nl")
 
 

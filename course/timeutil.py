@@ -21,11 +21,6 @@ def local_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(LOCAL_TIME).date()
 
 
-def local_datetime(moment: datetime) -> str:
-    """Dutch date and time as people read it here, e.g. "01-12-2026 16:05"."""
-    return as_utc(moment).astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M")
-
-
 def duration_nl(seconds: int) -> str:
     """A whole number of hours or minutes in Dutch: "2 uur", "1 uur", "45 minuten", "1 minuut"."""
     if seconds % 3600 == 0:

@@ -3,7 +3,7 @@ counting SQL statements, and the trainer's group actions. (Quiz attempts: tests/
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -154,10 +154,14 @@ MAIL_SAMPLES: dict[str, object] = {
         {
             "name": "Groep Noord",
             "link": "https://hechtwijzer.test/trainer/groepen/1",
-            "late": [("Anna de Vries", "01-12-2026"), ("Bram", "02-12-2026")],
+            "late": [("Anna de Vries", date(2026, 12, 1)), ("Bram", date(2026, 12, 2))],
         }
     ],
     "late_count": 2,
+    # Dates and moments are formatted by the templates themselves (Dutch, local time).
+    "due_on": date(2026, 12, 1),
+    "valid_until": date(2027, 1, 30),
+    "expires_at": datetime(2026, 12, 15, 23, 30, tzinfo=UTC),
 }
 
 

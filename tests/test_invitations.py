@@ -143,7 +143,7 @@ def test_until_they_accept_the_trainer_sees_nothing_of_an_invited_learner(app, p
     assert trainer.client.get(f"{base}/pogingen/{attempt_id}").status_code == 200
     assert "geaccepteerd" in text(trainer.client.get(base))
     analysis = text(trainer.client.get(f"/trainer/toetsen/eindtoets/analyse?groep={group_id}"))
-    assert "Gebaseerd op 1 afgeronde pogingen." in analysis
+    assert "Gebaseerd op 1 afgeronde poging." in analysis
 
 
 # --- the invitee answers -----------------------------------------------------------------------

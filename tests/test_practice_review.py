@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from course.extensions import db
 from course.models import Attempt, AttemptMode, Role
 from course.quizzes.definitions import ReviewPolicy
+from course.quizzes.presenting import without_verdict
 from tests.quiz_helpers import (
     attempt_id_from,
     catalog,
@@ -39,13 +40,14 @@ def begin(client, quiz_id: str) -> int:
 
 
 def explanations(app, attempt_id: int) -> list[str]:
-    """Every explanation of every question in the attempt: the key in words."""
+    """Every explanation of every question in the attempt: the key in words (as the page words it: the
+    page states each option's verdict itself, so a leading "Onjuist:" is not repeated)."""
     attempt, items = load_attempt(app, attempt_id)
     quiz = catalog(app).quiz(attempt.quiz_id)
     texts = []
     for item in items:
         question = quiz.question(item.question_id)
-        texts += [option.explanation for option in question.options]
+        texts += [without_verdict(option.explanation) for option in question.options]
         texts += [match_item.explanation for match_item in question.items]
     return texts
 

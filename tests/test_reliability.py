@@ -95,4 +95,4 @@ def test_the_item_analysis_page_says_too_few_attempts(app, person):
     finish_quiz(app, learner, "eindtoets", right=True)
     page = text(trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
     assert "Betrouwbaarheid van de score" in page
-    assert "Te weinig pogingen: 1 afgeronde pogingen, er zijn er minstens 30 nodig" in page
+    assert "Te weinig pogingen: 1 afgeronde poging, er zijn er minstens 30 nodig" in page

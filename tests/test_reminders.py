@@ -123,7 +123,7 @@ def test_learners_not_finished_are_reminded_a_week_and_a_day_before_and_once_aft
         ("bram@example.org", f"Morgen is de deadline voor {title}"),
     ]
     [anna] = outbox_rows(app, "anna@example.org")
-    assert "vóór 08-12-2026" in anna.body_text and "https://hechtwijzer.test/" in anna.body_text
+    assert "vóór 8 december 2026" in anna.body_text and "https://hechtwijzer.test/" in anna.body_text
     assert "https://hechtwijzer.test/account/profiel" in anna.body_text  # where to switch them off
     assert anna.module_id == module_id and anna.topic == "reminder.due_soon"
 
@@ -172,7 +172,7 @@ def test_a_certificate_expiring_within_60_days_gets_one_notice_with_a_link_to_re
     [row] = outbox_rows(app)
     assert row.recipient == "anna@example.org"
     title = app.extensions["catalog"].module.title
-    assert row.subject == f"Je certificaat voor {title} verloopt op 30-01-2027"
+    assert row.subject == f"Je certificaat voor {title} verloopt op 30 januari 2027"
     assert "https://hechtwijzer.test/certificaten" in row.body_text
     renew = re.search(r"hier:\n\nhttps://hechtwijzer\.test(\S+)", row.body_text).group(1)
     assert app.test_client().get(renew).status_code == 200  # the link to renew works
@@ -200,8 +200,8 @@ def test_trainers_get_a_weekly_overview_of_late_learners_with_names_only(app, gr
     assert digest.recipient == trainer_email
     assert digest.subject.startswith("Weekoverzicht: 2 cursisten zijn te laat met ")
     body = digest.body_text
-    assert "Groep ‘Groep Noord’:\n- Anna (deadline 22-10-2026)\n" in body
-    assert "Groep ‘Groep Zuid’:\n- Cees (deadline 30-11-2026)\n" in body
+    assert "Groep ‘Groep Noord’:\n- Anna (deadline 22 oktober 2026)\n" in body
+    assert "Groep ‘Groep Zuid’:\n- Cees (deadline 30 november 2026)\n" in body
     assert "Bram" not in body and "Dirk" not in body and "Oost" not in body and "Eva" not in body
     assert "@" not in body  # names, no addresses
     assert f"https://hechtwijzer.test/trainer/groepen/{north}" in body

@@ -7,10 +7,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user, login_required
 
-from course.models import Role
+from course.models import Role, User
 
 
 def role_required(*roles: Role) -> Callable:
@@ -27,6 +27,15 @@ def role_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def start_page(user: User) -> str:
+    """Where a sign-in lands without a `next`: each role's own start page, not the learner dashboard."""
+    if user.role is Role.ADMIN:
+        return url_for("admin.index")
+    if user.role is Role.TRAINER:
+        return url_for("trainer.index")
+    return url_for("lessons.index")
 
 
 def safe_next_url(target: str | None) -> str | None:

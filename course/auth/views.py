@@ -18,7 +18,7 @@ from course.auth import (
     two_factor,
     verification,
 )
-from course.auth.access import safe_next_url
+from course.auth.access import safe_next_url, start_page
 from course.auth.forms import (
     ConfirmRegistrationForm,
     EmailChangeForm,
@@ -177,7 +177,7 @@ def create_confirmed_account():
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("lessons.index"))
+        return redirect(start_page(current_user))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next_url(request.args.get("next")) or ""
@@ -192,7 +192,7 @@ def login():
                 "Te veel mislukte inlogpogingen. Wacht een kwartier en probeer het dan opnieuw.",
             )
         user = accounts.authenticate(email, form.password.data)
-        next_url = safe_next_url(form.next.data) or url_for("lessons.index")
+        next_url = safe_next_url(form.next.data) or ""
         if user is None:
             throttle.record_failure(email, request.remote_addr)
             db.session.commit()
@@ -209,7 +209,7 @@ def login():
             db.session.commit()
             _start_session(user)
             log.info("Account %s ingelogd", user.id)
-            return redirect(next_url)
+            return redirect(next_url or start_page(user))
     return render_template("auth/login.html", form=form, organisations=providers.enabled_providers())
 
 
@@ -223,7 +223,7 @@ def _pending_second_step() -> tuple[User, str] | None:
     user = db.session.get(User, pending.get("user_id")) if isinstance(pending.get("user_id"), int) else None
     if user is None or not user.is_active or not user.two_factor_enabled:
         return None
-    return user, safe_next_url(pending.get("next")) or url_for("lessons.index")
+    return user, safe_next_url(pending.get("next")) or start_page(user)
 
 
 def _second_step_or_restart():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from course.catalog.types import (
     Section,
     SourcePublication,
 )
+from course.quizzes.definitions import Quiz
 
 _LESSON_FILE = re.compile(r"^(\d{2})-([a-z0-9-]+)\.md$")
 _SUBSECTION_HEADING = re.compile(r"^## (\d+)\.(\d+) (\S.*?) \{: #(sectie-\d+-\d+) \}$")
@@ -56,7 +58,7 @@ def load_catalog(content_dir: Path, quizzes_dir: Path) -> Catalog:
         lessons=lessons,
         glossary=glossary,
         source_page=source_page,
-        quizzes=quizzes,
+        quizzes=_in_course_order(quizzes, lessons, module.completion.quizzes_passed),
         blueprint=blueprint,
     )
 
@@ -373,3 +375,18 @@ def _load_page(path: Path) -> Page:
     meta, body = _split_front_matter(path)
     _reject_unknown(path, meta, {"title"})
     return Page(title=_require_str(path, meta, "title"), html=render_markdown(body))
+
+
+def _in_course_order(quizzes: Sequence[Quiz], lessons: Sequence[Lesson], required: Sequence[str]) -> tuple[Quiz, ...]:
+    """Knowledge checks in lesson order, then the required tests in the module's order, then the rest by id:
+    the order a learner meets them (file names sort "kennischeck-gezins..." before "...-inleiding")."""
+    lesson_position = {lesson.id: index for index, lesson in enumerate(lessons)}
+
+    def key(quiz: Quiz) -> tuple[int, int, str]:
+        if quiz.lesson in lesson_position:
+            return (0, lesson_position[quiz.lesson], quiz.id)
+        if quiz.id in required:
+            return (1, required.index(quiz.id), quiz.id)
+        return (2, 0, quiz.id)
+
+    return tuple(sorted(quizzes, key=key))

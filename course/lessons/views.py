@@ -7,7 +7,7 @@ from course.auth.forms import ResendVerificationForm
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete, certificates_of, learner_completion, since_last
 from course.extensions import db
-from course.lessons import progress, reflections, rendering
+from course.lessons import guidance, progress, reflections, rendering
 from course.lessons.forms import DeleteReflectionForm, MarkReadForm, ReflectionForm, ShareReflectionForm
 from course.quizzes.attempts import all_standings
 from course.timeutil import local_date, utcnow
@@ -27,12 +27,15 @@ def index():
     certificate, _ = award_if_complete(current_user, catalog, now)
     read_ids = progress.read_lesson_ids(current_user)
     earlier = certificates_of(current_user.id, catalog.module.id)
+    standings = all_standings(current_user, catalog, now)
+    completion = learner_completion(current_user, catalog, None if certificate else since_last(earlier))
     return render_template(
         "lessons/index.html",
         read_ids=read_ids,
         summary=progress.course_progress(catalog, read_ids),
-        standings=all_standings(current_user, catalog, now),
-        completion=learner_completion(current_user, catalog, None if certificate else since_last(earlier)),
+        standings=standings,
+        completion=completion,
+        next_step=guidance.next_step(catalog, completion, standings, certificate, bool(read_ids)),
         certificate=certificate,
         earlier_certificates=earlier,
         assignments=assignments_for(current_user.id, catalog.module.id),
@@ -90,6 +93,10 @@ def mark_read(lesson_id: str):
             )
     else:
         flash(f"Les {lesson.chapter} stond al als gelezen gemarkeerd.", "info")
+    # The lesson's knowledge check comes right after reading it, before the next lesson.
+    check = catalog.quiz_for_lesson(lesson.id)
+    if check is not None and not guidance.has_done_check(current_user.id, check.id):
+        return redirect(url_for("quizzes.detail", quiz_id=check.id))
     following = catalog.next_lesson(lesson.id)
     if following is not None:
         return redirect(url_for("lessons.lesson", lesson_id=following.id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from course.formatting import nl_time
 from course.quizzes.definitions import Counting, Quiz, ReviewPolicy
 from course.timeutil import as_utc
 
@@ -59,7 +60,7 @@ def standing(quiz: Quiz, attempts: Sequence[AttemptLike], now: datetime, extra_a
     elif finished and quiz.policy.cooldown_minutes:
         next_at = as_utc(finished[-1].finished_at) + timedelta(minutes=quiz.policy.cooldown_minutes)
         if now < next_at:
-            reason = f"Je kunt een nieuwe poging starten vanaf {next_at:%H:%M} uur (UTC)."
+            reason = f"Je kunt een nieuwe poging starten vanaf {nl_time(next_at)} uur."
         else:
             next_at = None
     return Standing(

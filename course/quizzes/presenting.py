@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from course.catalog import Catalog, Section
 from course.models import AttemptItem
 from course.quizzes.definitions import Question, Quiz
+
+# Many explanations in quizzes/ open with their own verdict ("Onjuist: ..."); the review page states the
+# verdict as a label of its own, so saying it twice ("Onjuist. Onjuist: ...") is left out.
+_LEADING_VERDICT = re.compile(r"^\s*(?:Juist|Onjuist)\s*:\s*")
+
+
+def without_verdict(explanation: str | None) -> str | None:
+    """The explanation without a leading "Juist:"/"Onjuist:", starting with a capital."""
+    if not explanation:
+        return explanation
+    rest = _LEADING_VERDICT.sub("", explanation, count=1)
+    return rest[:1].upper() + rest[1:] if rest else explanation
 
 
 @dataclass
@@ -111,7 +124,7 @@ def _shown(
                 text=option.text,
                 chosen=option_id in chosen,
                 correct=option.correct if show_key else None,
-                explanation=option.explanation if show_key else None,
+                explanation=without_verdict(option.explanation) if show_key else None,
             )
         )
     return shown

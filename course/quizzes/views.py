@@ -11,6 +11,8 @@ from course import failpoints
 from course.catalog.access import get_catalog
 from course.certificates.issuing import award_if_complete
 from course.extensions import db
+from course.formatting import nl_count, nl_percent, nl_time
+from course.lessons import guidance
 from course.lti import scores as lti_scores
 from course.models import Attempt, AttemptMode
 from course.quizzes import attempts as ops
@@ -218,7 +220,7 @@ def save(attempt_id: int):
         return _refusal_for(attempt, error)
     db.session.commit()
     if _wants_json():
-        return jsonify(revision=outcome.revision, saved_at=utcnow().strftime("%H:%M:%S"))
+        return jsonify(revision=outcome.revision, saved_at=nl_time(utcnow(), seconds=True))
     if outcome.needs_decision:
         flash("Je antwoorden zijn opgeslagen. Kies eerst hoe je verdergaat met de casus.", "warning")
         return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
@@ -263,20 +265,23 @@ def finish(attempt_id: int):
     if new_certificate:
         flash("Gefeliciteerd! Je hebt de module afgerond. Je certificaat staat klaar onder Certificaten.", "success")
     if result.passed is True:
-        flash(f"Geslaagd met {result.percent:g}%.", "success")
+        flash(f"Geslaagd met {nl_percent(result.percent)}.", "success")
     elif result.passed is False:
-        flash(f"Niet geslaagd: {result.percent:g}% (cesuur {quiz.policy.pass_mark_percent}%).", "warning")
+        flash(
+            f"Niet geslaagd: {nl_percent(result.percent)} (cesuur {nl_percent(quiz.policy.pass_mark_percent)}).",
+            "warning",
+        )
     else:
-        flash(f"Afgerond: {result.percent:g}% goed.", "info")
+        flash(f"Afgerond: {nl_percent(result.percent)} goed.", "info")
     return redirect(url_for("quizzes.result", attempt_id=attempt_id))
 
 
 def _still_open_message(unanswered: int, flagged: int) -> str:
     parts = []
     if unanswered:
-        parts.append(f"{unanswered} {'vraag' if unanswered == 1 else 'vragen'} niet beantwoord")
+        parts.append(f"{nl_count(unanswered, 'vraag', 'vragen')} niet beantwoord")
     if flagged:
-        parts.append(f"{flagged} {'vraag' if flagged == 1 else 'vragen'} gemarkeerd voor later")
+        parts.append(f"{nl_count(flagged, 'vraag', 'vragen')} gemarkeerd voor later")
     return f"Je hebt nog {' en '.join(parts)}. Onderaan staat welke; bekijk ze, of bevestig daar dat je toch wilt afronden."
 
 
@@ -291,8 +296,12 @@ def result(attempt_id: int):
     # A practice round follows its quiz's review policy like a graded attempt does (issue 10).
     show_key = policy.answers_visible(quiz, standing)
     items = ops.load_items(attempt)
+    step = guidance.for_learner(current_user, get_catalog(), utcnow())
+    if step is not None and step.kind in {"quiz", "resume"} and step.target_id == quiz.id:
+        step = None  # this page already offers a new attempt or the way back to this test
     return render_template(
         "quizzes/result.html",
+        next_step=step,
         quiz=quiz,
         attempt=attempt,
         standing=standing,

@@ -70,10 +70,6 @@ class ReminderReport:
         return sum(self.written.values())
 
 
-def dutch_date(day: date) -> str:
-    return day.strftime("%d-%m-%Y")
-
-
 def _deadlines(module_id: str, today: date) -> sa.Select:
     """Every learner in a group who has not finished, with the group, its trainer and the due date that
     applies to them there: their own assignment's, else the group's."""
@@ -144,7 +140,7 @@ def learner_deadline_reminders(catalog: Catalog, today: date) -> list[Reminder]:
         else:
             continue  # due today: yesterday's reminder said "tomorrow"
         template = "reminder_overdue" if kind is ReminderKind.OVERDUE else "reminder_due"
-        context = {"module_title": module.title, "due_on": dutch_date(due_on), "days": days, **links}
+        context = {"module_title": module.title, "due_on": due_on, "days": days, **links}
         reminders.append(Reminder(user_id, email, kind, due_on.isoformat(), template, context))
     return reminders
 
@@ -182,7 +178,7 @@ def certificate_reminders(catalog: Catalog, today: date) -> list[Reminder]:
             ReminderKind.CERTIFICATE_EXPIRING,
             f"certificaat-{certificate_id}",
             "certificate_expiring",
-            {"module_title": module.title, "valid_until": dutch_date(valid_until), **links},
+            {"module_title": module.title, "valid_until": valid_until, **links},
         )
         for certificate_id, valid_until, user_id, email in rows
     ]
@@ -220,7 +216,7 @@ def trainer_digests(catalog: Catalog, today: date) -> list[Reminder]:
         lambda: defaultdict(list)
     )
     for trainer_id, trainer_email, group_id, group_name, learner_name, due_on in rows:
-        by_trainer[(trainer_id, trainer_email)][(group_id, group_name)].append((learner_name, dutch_date(due_on)))
+        by_trainer[(trainer_id, trainer_email)][(group_id, group_name)].append((learner_name, due_on))
     week = iso_week(today)
     digests = []
     for (trainer_id, trainer_email), groups in by_trainer.items():

@@ -212,6 +212,7 @@ def send_invitation(invitation: Invitation, group: Group, actor: User) -> None:
         trainer_name=trainer.display_name if trainer else "Je trainer",
         link=outbox.public_url("enrolment.invitation_link", token=token),
         days=days,
+        expires_at=invitation.token_expires_at,
     )
     invitation.outbox_id = message.id
     db.session.flush()

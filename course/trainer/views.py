@@ -8,6 +8,7 @@ from course import search_terms
 from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.extensions import db
+from course.formatting import nl_date
 from course.lessons import reflections
 from course.models import (
     Attempt,
@@ -241,7 +242,7 @@ def assign(group_id: int):
     else:
         groups.assign(group, get_catalog().module.id, form.due_on.data, current_user, learner)
         db.session.commit()
-        flash(f"Deadline vastgelegd: {form.due_on.data:%d-%m-%Y}.", "success")
+        flash(f"Deadline vastgelegd: {nl_date(form.due_on.data, 'long')}.", "success")
     if learner is not None:
         return redirect(url_for("trainer.learner", group_id=group.id, user_id=learner.id))
     return redirect(url_for("trainer.group", group_id=group.id))

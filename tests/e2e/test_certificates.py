@@ -192,7 +192,7 @@ def test_a_revoked_certificate_shows_as_revoked_at_once(
     expect(visitor.get_by_role("status").get_by_role("heading")).to_have_text("Geldig certificaat")
 
     submit_login(page, admin.email)
-    expect(page).to_have_url(at_path("/"))
+    expect(page).to_have_url(at_path("/beheer/"))
     menu_link(page, "Beheer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Beheer")
     page.get_by_role("main").get_by_role("link", name="Certificaten", exact=True).click()

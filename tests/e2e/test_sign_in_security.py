@@ -87,7 +87,7 @@ def test_an_admin_sets_up_the_app_signs_in_with_codes_and_ends_another_session(
     tab_to(visitor, field)
     visitor.keyboard.type(step_code(secret, 1))
     visitor.keyboard.press("Enter")
-    expect(visitor).to_have_url(at_path("/"))
+    expect(visitor).to_have_url(at_path("/beheer/"))
 
     # The session list shows both computers; ending the other one signs it out at once.
     page.goto("/account/sessies")
@@ -109,7 +109,7 @@ def test_an_admin_sets_up_the_app_signs_in_with_codes_and_ends_another_session(
     # Phone lost: a recovery code signs in once.
     password_step(visitor, admin.email)
     code_step(visitor, codes[0])
-    expect(visitor).to_have_url(at_path("/"))
+    expect(visitor).to_have_url(at_path("/beheer/"))
     visitor.get_by_role("button", name="Uitloggen").click()
     password_step(visitor, admin.email)
     code_step(visitor, codes[0])

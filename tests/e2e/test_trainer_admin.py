@@ -15,6 +15,7 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
 from course.extensions import db
+from course.formatting import nl_date
 from course.models import Attempt, AttemptMode, GroupMember, Role, User
 from course.seeding import seed_group
 from course.timeutil import utcnow
@@ -31,19 +32,22 @@ def at_path(path: str) -> re.Pattern[str]:
     return re.compile(rf"^https?://[^/]+{re.escape(path)}([?#].*)?$")
 
 
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the login form; the browser lands on the course overview."""
+START_PAGES = {Role.LEARNER: "/", Role.TRAINER: "/trainer/", Role.ADMIN: "/beheer/"}
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD, lands_on: str = "/") -> None:
+    """Log in through the login form; the browser lands on the role's start page."""
     page.goto("/inloggen")
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord", exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name="Inloggen").click()
-    expect(page).to_have_url(at_path("/"))
+    expect(page).to_have_url(at_path(lands_on))
 
 
 def log_in_as(page: Page, create_user: Callable[..., User], role: Role, **kwargs: object) -> User:
     """Create a user with `role` and log the browser in as that user through the login form."""
     user = create_user(role=role, **kwargs)
-    sign_in(page, user.email)
+    sign_in(page, user.email, lands_on=START_PAGES[role])
     return user
 
 
@@ -268,8 +272,10 @@ def test_a_learner_joins_with_the_group_code_and_sees_the_deadline(page: Page, a
     expect(page).to_have_url(at_path("/"))
     expect(flash(page)).to_have_text("Je bent aangesloten bij de groep ‘Pleegzorg Noord’.")
     assignments = page.get_by_role("region", name="Opdrachten van je trainer")
-    expect(assignments).to_contain_text(f"Tineke Trainer (Pleegzorg Noord): afronden uiterlijk op {due:%d-%m-%Y}")
-    expect(assignments.locator("strong")).to_have_text(f"{due:%d-%m-%Y}")
+    expect(assignments).to_contain_text(
+        f"Tineke Trainer (Pleegzorg Noord): afronden uiterlijk op {nl_date(due, 'long')}"
+    )
+    expect(assignments.locator("strong")).to_have_text(nl_date(due, "long"))
     assert_axe_clean(page, "overview with a deadline")
 
 
@@ -285,7 +291,7 @@ def test_admin_pages_are_axe_clean_and_deactivation_ends_sessions(
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Mijn profiel")
 
     submit_login(page, create_user(role=Role.ADMIN, name="Anouk Admin").email)
-    expect(page).to_have_url(at_path("/"))
+    expect(page).to_have_url(at_path("/beheer/"))
     main_menu(page).get_by_role("link", name="Beheer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Beheer")
     assert_axe_clean(page, "Beheer")
@@ -348,7 +354,7 @@ def test_a_forgotten_password_gets_a_temporary_one_and_then_an_own_one(
 ) -> None:
     learner = create_user(name="Lotte Jansen", email="lotte@example.org")
     submit_login(page, create_user(role=Role.ADMIN, name="Anouk Admin").email)
-    expect(page).to_have_url(at_path("/"))
+    expect(page).to_have_url(at_path("/beheer/"))
     page.goto(f"/beheer/gebruikers/{learner.id}")
     assert_axe_clean(page, "user detail with the temporary password section")
     page.get_by_role("button", name="Tijdelijk wachtwoord maken").click()
