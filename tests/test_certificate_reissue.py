@@ -16,6 +16,7 @@ from course.catalog import ContentError, load_catalog
 from course.certificates import codes
 from course.certificates.pdf import render_certificate
 from course.extensions import db
+from course.formatting import nl_date
 from course.models import AuditEvent, Certificate, CertificateStatus, Role, User
 from tests.conftest import csrf_token
 from tests.quiz_helpers import catalog, complete_module
@@ -110,7 +111,7 @@ def test_the_old_code_says_replaced_and_when_but_not_by_which_code(app, client, 
     old, new = certificates(app)
     page = app.test_client().get(f"/verifieren/{old.verification_code}").get_data(as_text=True)
     assert "Vervangen certificaat" in page
-    assert f"op {old.superseded_at:%d-%m-%Y} vervangen" in page
+    assert f"op {nl_date(old.superseded_at)} vervangen" in page
     assert new.verification_code not in page and codes.display(new.verification_code) not in page
     assert "Geldig certificaat" in app.test_client().get(f"/verifieren/{new.verification_code}").get_data(as_text=True)
 
@@ -180,7 +181,7 @@ def test_the_verify_page_shows_valid_until_and_forgives_look_alikes(app, client,
     code = cert.verification_code
     public = app.test_client()
     page = public.get(f"/verifieren/{code}").get_data(as_text=True)
-    assert "Geldig tot" in page and cert.valid_until.strftime("%d-%m-%Y") in page
+    assert "Geldig tot" in page and nl_date(cert.valid_until) in page
     # Typed the way people misread print: O as 0, I as 1 or l, L as 1.
     typed = code.replace("O", "0").replace("I", "l").replace("L", "1").lower()
     location = public.get("/verifieren", query_string={"code": codes.display(typed)}).headers["Location"]

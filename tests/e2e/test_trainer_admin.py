@@ -146,9 +146,9 @@ def test_a_trainer_sets_up_a_group_and_sees_where_it_stands(page: Page, app: Fla
     page.get_by_label("Afronden uiterlijk op").fill(due.isoformat())
     page.get_by_role("button", name="Deadline vastleggen voor de hele groep").click()
     expect(page).to_have_url(group_url)
-    expect(flash(page)).to_have_text(f"Deadline vastgelegd: {due:%d-%m-%Y}.")
+    expect(flash(page)).to_have_text(f"Deadline vastgelegd: {nl_date(due, 'long')}.")
     learners = page.get_by_role("table", name=re.compile("^Cursisten"))
-    expect(learners.get_by_role("row", name=re.compile("Lotte Jansen"))).to_contain_text(f"{due:%d-%m-%Y}")
+    expect(learners.get_by_role("row", name=re.compile("Lotte Jansen"))).to_contain_text(nl_date(due))
     assert_axe_clean(page, "group dashboard, small group")
 
     # A seeded group of 30: the dashboard with its filter and sort controls.
