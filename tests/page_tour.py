@@ -5,7 +5,8 @@ a learner halfway (open attempts in knowledge check 1, the final test and the ca
 second stage), a learner at a case stage with a matching question, an admin, and the mailed links a visitor opens. It returns
 who sees which paths. The HTML check (tests/test_html_valid.py) and the phone layout check
 (tests/e2e/test_phone_layout.py) both walk it. A new GET route fails `test_every_page_type_is_toured`
-until it is added to PAGE_TYPES (or, for a download, to NOT_HTML).
+until it is added to the tour (or, for a download, to NOT_HTML; for a step of the LTI or OpenID
+Connect protocol, to PROTOCOL_STEPS).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from course.extensions import db
-from course.models import Attempt, Certificate, Role
+from course.models import Attempt, Certificate, LtiPlatform, OidcProvider, Role
 from tests.conftest import PASSWORD, AuthActions, Person, csrf_token, link_in_mail, sign_in
 from tests.helpers import add_members, assign, due, new_group, post
 from tests.quiz_helpers import (
@@ -40,7 +41,13 @@ NOT_HTML = {
     "certificates.download",
     "trainer.export_csv",
     "trainer.export_xlsx",
+    "lti.jwks",  # JSON for LMS platforms
 }
+# Steps of a protocol with a partner system, not pages: each answers with a redirect to (or from) the LMS
+# or the organisation's sign-in, or with a refusal page when called bare. The one page among them that a
+# person reads, "koppelen met wachtwoord", exists only halfway through an organisation sign-in against a
+# live provider: tests/test_oidc_sign_in.py covers it.
+PROTOCOL_STEPS = {"lti.login", "sso.login", "sso.callback", "sso.link", "sso.link_with_password"}
 
 
 @dataclass
@@ -127,6 +134,7 @@ def build_tour(app: Flask, create_user) -> Tour:
         ("auth.forgot_password", "/wachtwoord-vergeten"),
         ("lessons.glossary", "/woordenlijst"),
         ("lessons.source", "/bron"),
+        ("lessons.references", "/bronnen"),
         ("certificates.verify", "/verifieren"),
         ("certificates.verify_code", f"/verifieren/{code}"),
     ]:
@@ -191,10 +199,27 @@ def build_tour(app: Flask, create_user) -> Tour:
         *(("trainer.item_analysis", f"/trainer/toetsen/{quiz_id}/analyse") for quiz_id in (formative, "eindtoets")),
         ("lessons.index", "/"),
         ("security.session_list", "/account/sessies"),
+        ("lti.score_reports", "/lti/scores"),
     ]:
         tour.add(Role.TRAINER, endpoint, path)
 
     tour.emails[Role.ADMIN] = admin.email
+    with app.app_context():  # an LMS platform and an organisation's sign-in, as an admin registers them
+        platform = LtiPlatform(
+            name="Moodle Zorgacademie",
+            issuer="https://moodle.example.org",
+            client_id="hechtwijzer",
+            deployment_ids="1",
+            auth_login_url="https://moodle.example.org/mod/lti/auth.php",
+            auth_token_url="https://moodle.example.org/mod/lti/token.php",
+            key_set_url="https://moodle.example.org/mod/lti/certs.php",
+        )
+        provider = OidcProvider(
+            slug="zorggroep", name="Zorggroep Noord", discovery_url="https://login.example.org", client_id="hw"
+        )
+        db.session.add_all([platform, provider])
+        db.session.commit()
+        platform_id, provider_id = platform.id, provider.id
     for endpoint, path in [
         ("admin.index", "/beheer/"),
         ("admin.users", "/beheer/gebruikers"),
@@ -204,6 +229,11 @@ def build_tour(app: Flask, create_user) -> Tour:
         ("admin.audit_log", "/beheer/logboek"),
         ("admin.outbox", "/beheer/uitgaande-mail"),
         ("security.two_factor", "/account/tweestapsverificatie"),
+        ("lti_admin.index", "/beheer/lti/"),
+        ("lti_admin.platform", f"/beheer/lti/{platform_id}"),
+        ("sso.admin_index", "/beheer/organisaties"),
+        ("sso.admin_new", "/beheer/organisaties/nieuw"),
+        ("sso.admin_provider", f"/beheer/organisaties/{provider_id}"),
     ]:
         tour.add(Role.ADMIN, endpoint, path)
     # Halfway through an admin's sign-in: the code step.

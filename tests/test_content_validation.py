@@ -51,6 +51,57 @@ def test_the_shipped_content_loads(content):
         ("glossary.yaml", 'sections: ["2.1"]', 'sections: ["2.9"]', "sectie '2.9' bestaat niet"),
         ("glossary.yaml", "definition:", "omschrijving:", "onbekend veld 'omschrijving'"),
         ("source.md", "title: Bron en verantwoording", "titel: x", "onbekend veld 'titel'"),
+        # module.yaml: every setting that reaches a certificate, an export or the pass mark.
+        ("module.yaml", "pass_mark_percent: 70", "pass_mark_percent: 170", "'pass_mark_percent' moet een geheel getal"),
+        (
+            "module.yaml",
+            "pass_mark_percent: 70",
+            "pass_mark_percent: true",
+            "'pass_mark_percent' moet een geheel getal",
+        ),
+        ("module.yaml", 'study_load: "2 uur"', "study_load: 2", "veld 'study_load'"),
+        (
+            "module.yaml",
+            "  all_lessons_read: true",
+            "  all_lessons_read: ja",
+            "'completion.all_lessons_read' moet true",
+        ),
+        ("module.yaml", "  quizzes_passed: [eindtoets, casustoets]", "  quizzes_passed: eindtoets", "toets-id's"),
+        (
+            "module.yaml",
+            "  all_lessons_read: true\n  quizzes_passed: [eindtoets, casustoets]",
+            "  all_lessons_read: false",
+            "stelt geen enkele eis",
+        ),
+        ("module.yaml", "completion:\n", "completion: alles\nnot_completion:\n", "onbekend veld 'not_completion'"),
+        (
+            "module.yaml",
+            "  validity_months: 36",
+            "  validity_months: 0",
+            "'certificate.validity_months' moet leeg zijn",
+        ),
+        ("module.yaml", "  validity_months: 36", "  geldig: 36", "onbekend veld 'geldig'"),
+        (
+            "module.yaml",
+            '  activity_id: "VOORBEELD-2021-HW"',
+            '  activity_id: " "',
+            "'accreditation.activity_id' ontbreekt",
+        ),
+        ("module.yaml", '  points: "2"', "  points: true", "'accreditation.points' ontbreekt"),
+        ("module.yaml", '  publisher: "Nederlands Jeugdinstituut (NJi)"\n', "", "'publisher'"),
+        ("module.yaml", '  signatory: "drs. A. de Vries"', '  signatory: ""', "'issuer.signatory' ontbreekt"),
+        (
+            "module.yaml",
+            '  institute: "Hechtwijzer Opleidingen (voorbeeldinstituut)"',
+            '  institute: "' + "x" * 81 + '"',
+            "'issuer.institute' is langer dan 80",
+        ),
+        (
+            "module.yaml",
+            '  signatory_role: "Opleidingscoördinator"',
+            "  signatory_role: x\n  stempel: y",
+            "onbekend veld 'stempel'",
+        ),
     ],
 )
 def test_a_broken_file_is_named_with_its_problem(content, file, old, new, problem):

@@ -164,8 +164,8 @@ def test_the_unanswered_warning_counts_in_dutch(app, client, login_as):
     fields = answer_fields(app, attempt_id, right=True)
     positions = sorted({key.split("-")[0] for key in fields})
     for left_open, said in (
-        (1, "1 vraag niet beantwoord. Beantwoord die,"),
-        (2, "2 vragen niet beantwoord. Beantwoord ze,"),
+        (1, "1 vraag niet beantwoord. Onderaan staat welke;"),
+        (2, "2 vragen niet beantwoord. Onderaan staat welke;"),
     ):
         kept = {k: v for k, v in fields.items() if k.split("-")[0] not in positions[:left_open]}
         response = post_attempt(client, attempt_id, "finish", kept)

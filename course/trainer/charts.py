@@ -16,6 +16,8 @@ from itertools import pairwise
 
 from markupsafe import Markup, escape
 
+from course.formatting import nl_date
+
 INK = "#1b1f23"
 MUTED = "#4a5560"
 LINE = "#c9d3d8"
@@ -127,8 +129,8 @@ def progress_chart(
         f'stroke-dasharray="4 3" data-value="{total}"/>',
         f'<text x="{left - 6}" y="{y(total) + 4}" text-anchor="end" fill="{INK}">{total}</text>',
         f'<text x="{left - 6}" y="{top + plot_h + 4}" text-anchor="end" fill="{INK}">0</text>',
-        f'<text x="{left}" y="{height - 12}" fill="{INK}">{start:%d-%m-%Y}</text>',
-        f'<text x="{left + plot_w}" y="{height - 12}" text-anchor="end" fill="{INK}">{end:%d-%m-%Y}</text>',
+        f'<text x="{left}" y="{height - 12}" fill="{INK}">{nl_date(start)}</text>',
+        f'<text x="{left + plot_w}" y="{height - 12}" text-anchor="end" fill="{INK}">{nl_date(end)}</text>',
         f'<path class="completed" d="{"".join(path)}" fill="none" stroke="{OK}" stroke-width="3" '
         f'data-points="{" ".join(f"{d.isoformat()}:{v}" for d, v in points)}"/>',
         f'<text class="value" x="{x(points[-1][0]) - 4}" y="{y(points[-1][1]) - 6}" text-anchor="end" fill="{OK}">'
