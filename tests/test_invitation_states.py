@@ -17,27 +17,10 @@ from course.extensions import db
 from course.models import GroupMember, Invitation, InvitationStatus, OutboxMessage, OutboxStatus, Role
 from course.timeutil import utcnow
 from tests.conftest import PASSWORD, csrf_token, outbox_rows, plain_text
-from tests.helpers import statements_during
+from tests.helpers import invite, new_group, post, statements_during, text
 
 pytestmark = pytest.mark.usefixtures("app")
 STATE_RE = re.compile(r'<th scope="row">([^<]+)</th>\s*<td>([^<]*)</td>')
-
-
-def post(client, url: str, data: dict | None = None, **kwargs):
-    return client.post(url, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def new_group(trainer, name: str = "Groep Noord") -> int:
-    response = post(trainer.client, "/trainer/groepen", {"name": name})
-    return int(response.headers["Location"].rstrip("/").split("/")[-1])
-
-
-def invite(trainer, group_id: int, email: str):
-    return post(trainer.client, f"/trainer/groepen/{group_id}/uitnodigen", {"email": email}, follow_redirects=True)
 
 
 def states(trainer, group_id: int) -> dict[str, str]:

@@ -15,26 +15,10 @@ from course.extensions import db
 from course.models import AuditEvent, GroupMember, Invitation, InvitationStatus, OutboxMessage, Role, User
 from course.timeutil import utcnow
 from tests.conftest import PASSWORD, csrf_token, link_in_mail, outbox_rows, plain_text
+from tests.helpers import invite, new_group, post, text
 from tests.quiz_helpers import attempt_id_from, complete, start
 
 pytestmark = pytest.mark.usefixtures("app")
-
-
-def post(client, url: str, data: dict | None = None, **kwargs):
-    return client.post(url, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def new_group(trainer, name: str = "Groep Noord") -> int:
-    response = post(trainer.client, "/trainer/groepen", {"name": name})
-    return int(response.headers["Location"].rstrip("/").split("/")[-1])
-
-
-def invite(trainer, group_id: int, email: str):
-    return post(trainer.client, f"/trainer/groepen/{group_id}/uitnodigen", {"email": email}, follow_redirects=True)
 
 
 def flash_of(page: str) -> str:
