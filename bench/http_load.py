@@ -9,6 +9,7 @@ The quiz-submit flow (start, page, finish) uses a multi-process Python driver, c
 with the same driver on /livez.
 
 Run: scripts/bench.sh   (or .venv/bin/python -m bench.http_load --seconds 10)
+The lesson page target alone (issue 15): .venv/bin/python -m bench.http_load --only lesson
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ from tests.system.harness import (
     login,
 )
 
-TARGETS = {"lesson page": 0.60, "quiz submit": 0.10}
+TARGETS = {"quiz submit": 0.10}
+# Restated in issue 15: worker CPU per request at most this multiple of the signed-in bare endpoint's
+# (which pays the session check every signed-in page pays, and nothing else).
+CPU_TARGETS = {"lesson page": 2.0}
+SIGNED_IN_BARE = "bare endpoint, signed in"
 # One User-Agent for the login and for wrk: Flask-Login ties the session to it, and a different
 # one would mark the session non-fresh (and re-sign the cookie) on every request.
 USER_AGENT = "hechtwijzer-bench"
@@ -150,7 +155,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="bare/scenario pairs per wrk scenario")
     parser.add_argument("--drivers", type=int, default=4, help="load-generator processes for the Python driver")
     parser.add_argument("--submits", type=int, default=300, help="quiz submits (finish POSTs) to time")
+    parser.add_argument(
+        "--only", nargs="+", help="only scenarios whose name holds one of these words (e.g. --only lesson bare)"
+    )
     args = parser.parse_args()
+
+    def wanted(name: str) -> bool:
+        return not args.only or any(word.lower() in name.lower() for word in args.only)
+
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk); scripts/bench.sh installs it")
     tmp = Path(tempfile.mkdtemp(prefix="hechtwijzer-bench-"))
@@ -173,6 +185,7 @@ def main() -> int:
         groups = {
             size: seed_group(trainer, size, app.extensions["catalog"], name=f"Groep {size}").id
             for size in (1_000, 10_000)
+            if wanted("trainer dashboard") or wanted("certificate pdf")
         }
         db.session.commit()
         certificate_id = db.session.scalar(sa.text("SELECT MIN(id) FROM certificates"))
@@ -180,9 +193,11 @@ def main() -> int:
             sa.text("SELECT u.email FROM users u JOIN certificates c ON c.user_id = u.id WHERE c.id = :id"),
             {"id": certificate_id},
         )
-        db.session.execute(
-            sa.text("UPDATE users SET password_hash = :h WHERE email = :e"), {"h": FAST_HASH, "e": certificate_owner}
-        )
+        if certificate_owner:
+            db.session.execute(
+                sa.text("UPDATE users SET password_hash = :h WHERE email = :e"),
+                {"h": FAST_HASH, "e": certificate_owner},
+            )
         db.session.commit()
         db.engine.dispose()
 
@@ -192,16 +207,20 @@ def main() -> int:
         base = server.base
         learner_cookie = session_cookie(base, emails[0])
         trainer_cookie = session_cookie(base, "trainer@bench.example")
-        owner_cookie = session_cookie(base, certificate_owner)
+        owner_cookie = session_cookie(base, certificate_owner) if certificate_owner else None
         scenarios = {
             # Not a page: the bare endpoint with a signed-in cookie costs exactly the session check
             # (cookie signature, account and session token looked up), the floor of every signed-in page.
             "bare endpoint, signed in": ("/livez", learner_cookie, 8),
             "lesson page": ("/lessen/kenmerken-ouder", learner_cookie, 8),
-            "trainer dashboard, 1,000 learners": (f"/trainer/groepen/{groups[1_000]}", trainer_cookie, 2),
-            "trainer dashboard, 10,000 learners": (f"/trainer/groepen/{groups[10_000]}", trainer_cookie, 2),
-            "certificate pdf": (f"/certificaten/{certificate_id}/certificaat.pdf", owner_cookie, 8),
+            **{
+                f"trainer dashboard, {size:,} learners": (f"/trainer/groepen/{group_id}", trainer_cookie, 2)
+                for size, group_id in groups.items()
+            },
         }
+        if owner_cookie:
+            scenarios["certificate pdf"] = (f"/certificaten/{certificate_id}/certificaat.pdf", owner_cookie, 8)
+        scenarios = {name: scenario for name, scenario in scenarios.items() if wanted(name) or name == SIGNED_IN_BARE}
         bare_runs: list[WrkRun] = []
         for name, (path, cookie, connections) in scenarios.items():
             pairs = [
@@ -219,17 +238,19 @@ def main() -> int:
             )
         wrk_bare = statistics.median(run.per_second for run in bare_runs)
         bare_cpu_ms = statistics.median(run.cpu_ms_per_request for run in bare_runs)
-        py_bare, _, bare_statuses = drive(base, args.drivers, "bare", args.seconds * args.rounds)
-        learners = emails[1:]
-        with multiprocessing.Pool(args.drivers) as pool:
-            prepared = [
-                p
-                for chunk in pool.map(_prepare, [(base, learners[i :: args.drivers]) for i in range(args.drivers)])
-                for p in chunk
-            ]
-        submits, submit_ms, submit_statuses = drive(base, args.drivers, "submit", args.seconds, prepared)
-        results["quiz submit"] = (submits, submits / py_bare)
-        errors = [s for s in bare_statuses if s >= 400] + [s for s in submit_statuses if s != 302]
+        py_bare, submit_ms, errors = None, None, []
+        if wanted("quiz submit"):
+            py_bare, _, bare_statuses = drive(base, args.drivers, "bare", args.seconds * args.rounds)
+            learners = emails[1:]
+            with multiprocessing.Pool(args.drivers) as pool:
+                prepared = [
+                    p
+                    for chunk in pool.map(_prepare, [(base, learners[i :: args.drivers]) for i in range(args.drivers)])
+                    for p in chunk
+                ]
+            submits, submit_ms, submit_statuses = drive(base, args.drivers, "submit", args.seconds, prepared)
+            results["quiz submit"] = (submits, submits / py_bare)
+            errors = [s for s in bare_statuses if s >= 400] + [s for s in submit_statuses if s != 302]
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -243,9 +264,8 @@ def main() -> int:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, database {url.split(':')[0]}"
     )
-    print(
-        f"bare endpoint /livez: wrk {wrk_bare:.0f} req/s (median of {args.seconds} s runs), Python driver {py_bare:.0f} req/s"
-    )
+    driver = f", Python driver {py_bare:.0f} req/s" if py_bare else ""
+    print(f"bare endpoint /livez: wrk {wrk_bare:.0f} req/s (median of {args.seconds} s runs){driver}")
     print(f"{'scenario':<38} {'per second':>10} {'ratio to bare':>14} {'target':>8}")
     ok = True
     for name, (rate, ratio) in results.items():
@@ -255,14 +275,27 @@ def main() -> int:
         print(
             f"{name:<38} {rate:>10.1f} {ratio:>13.3f}x {('>= ' + format(target, '.2f')) if target else '':>8}{'' if met else '  NOT MET'}"
         )
-    print(
-        f"quiz submit: median {submit_ms:.0f} ms per finish POST; errors: {len(errors)}; unfinished attempts left: {unfinished}"
-    )
+    if submit_ms is not None:
+        print(
+            f"quiz submit: median {submit_ms:.0f} ms per finish POST; errors: {len(errors)}; unfinished attempts left: {unfinished}"
+        )
     # The same runs seen from the server: CPU per request does not depend on how much of the shared
     # cores wrk itself takes (it takes more for large responses), so it is the steadier comparison.
     print(f"worker CPU per request (bare endpoint: {bare_cpu_ms:.2f} ms)")
     for name, (cpu_ms, cost_ratio) in cpu_costs.items():
         print(f"{name:<38} {cpu_ms:>8.2f} ms {cost_ratio:>13.3f}x of bare's cost")
+    # Issue 15's restated lesson page target: CPU per request against the signed-in bare endpoint's,
+    # each the median of its own runs (a ratio of two medians, as the issue states it).
+    signed_in_ms = cpu_costs[SIGNED_IN_BARE][0]
+    for name, limit in CPU_TARGETS.items():
+        if name in cpu_costs:
+            ratio = cpu_costs[name][0] / signed_in_ms
+            met = ratio <= limit
+            ok = ok and met
+            print(
+                f"{name}: worker CPU {cpu_costs[name][0]:.2f} ms = {ratio:.2f}x the signed-in bare endpoint's "
+                f"{signed_in_ms:.2f} ms (target <= {limit:.1f}x): {'met' if met else 'NOT MET'}"
+            )
     return 0 if ok and not errors else 1
 
 
