@@ -309,7 +309,11 @@ def run_size(url: str, learners: int, args: argparse.Namespace) -> SizeRun:
             sa.select(sa.func.count())
             .select_from(Certificate)
             .join(GroupMember, GroupMember.user_id == Certificate.user_id)
-            .where(GroupMember.group_id == seeded.group_id, Certificate.status == "valid")
+            .where(
+                GroupMember.group_id == seeded.group_id,
+                Certificate.status == "valid",
+                sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= datetime.now(UTC).date()),
+            )
         )
         print(
             f"  seeded {learners:,} learners in {seeded.seconds:.1f} s "

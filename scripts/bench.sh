@@ -27,9 +27,11 @@ if [ "${1:-}" = "at-size" ]; then
   stop_pg() { run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
   trap stop_pg EXIT
   run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U "$pg_user" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  # Unlike the test server, fsync stays on: the bench measures a server as it would run.
+  # Unlike the test server, fsync stays on: the bench measures a server as it would run. Autovacuum is
+  # off: the seeder runs VACUUM ANALYZE itself, and a worker ending mid-measurement would be counted as
+  # the page's database CPU (bench.at_size adds the CPU of backends that ended, for parallel workers).
   run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c autovacuum=off" start >/dev/null
   run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U "$pg_user" hechtwijzer_bench
   echo "== At size on PostgreSQL =="
   TEST_DATABASE_URL="postgresql+psycopg://${pg_user}@127.0.0.1:${pg_port}/hechtwijzer_bench" \
