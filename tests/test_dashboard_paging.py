@@ -469,3 +469,59 @@ def test_another_trainers_group_stays_hidden_whatever_the_paging(app, person, tr
     for params in ({}, {"pagina": "2", "sorteer": "naam"}, {"pagina": str(10**30)}):
         assert other.client.get(f"/trainer/groepen/{big_group}", query_string=params).status_code == 404
         assert learner.client.get(f"/trainer/groepen/{big_group}", query_string=params).status_code == 403
+
+
+# --- the trainer's page of one learner: the attempts in pages ------------------------------------------
+
+
+def learner_with_attempts(app, trainer: Person, attempts: int) -> tuple[int, int]:
+    """A member of a new group with `attempts` finished graded attempts at a knowledge check (no limit)."""
+    group_id = random_group(app, trainer.id, seed=attempts, learners=1)
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(GroupMember.user_id).where(GroupMember.group_id == group_id))
+        db.session.execute(sa.delete(Attempt).where(Attempt.user_id == user_id))
+        db.session.add_all(
+            Attempt(
+                user_id=user_id,
+                quiz_id="kennischeck-inleiding",
+                mode=AttemptMode.GRADED,
+                number=number,
+                status=AttemptStatus.FINISHED,
+                content_version="v",
+                started_at=NOON,
+                finished_at=NOON,
+                percent=float(number % 100),
+            )
+            for number in range(1, attempts + 1)
+        )
+        db.session.commit()
+    return group_id, user_id
+
+
+_ATTEMPT = re.compile(r'<th scope="row">Kennischeck[^<]*</th>\s*<td>(\d+)</td>')
+
+
+def test_a_learners_attempts_come_in_pages_of_50(app, trainer):
+    group_id, user_id = learner_with_attempts(app, trainer, 120)
+    url = f"/trainer/groepen/{group_id}/cursisten/{user_id}"
+    numbers = []
+    for page in (1, 2, 3):
+        html = text(trainer.client.get(url, query_string={"pagina": page}))
+        assert f"Pagina {page} van 3 (120 pogingen)" in pager_of(html)
+        numbers += [int(n) for n in _ATTEMPT.findall(html)]
+    assert numbers == list(range(1, 121))
+    for raw in ("0", "abc", str(10**30)):
+        assert _ATTEMPT.findall(text(trainer.client.get(url, query_string={"pagina": raw})))[0] == "1"
+    assert _ATTEMPT.findall(text(trainer.client.get(url, query_string={"pagina": "99"})))[0] == "101"
+
+
+def test_a_learners_page_costs_the_same_statements_for_3_and_60_attempts(app, trainer):
+    counted = []
+    for attempts in (3, 60):
+        group_id, user_id = learner_with_attempts(app, trainer, attempts)
+        responses = []
+        url = f"/trainer/groepen/{group_id}/cursisten/{user_id}"
+        statements = statements_during(app, lambda u=url, r=responses: r.append(trainer.client.get(u)))
+        assert responses[0].status_code == 200
+        counted.append(len(statements))
+    assert counted[0] == counted[1]

@@ -32,6 +32,8 @@ bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 # The group chart's order: from done to behind, as a trainer reads progress.
 CHART_STATES = ("afgerond", "bezig", "niet gestart", "te laat")
 trainers = role_required(Role.TRAINER, Role.ADMIN)
+# A learner's attempts on the trainer's page of that learner (knowledge checks allow unlimited attempts).
+ATTEMPTS_PER_PAGE = 50
 
 
 def _own_group_or_404(group_id: int) -> Group:
@@ -247,10 +249,18 @@ def learner(group_id: int, user_id: int):
     group = _own_group_or_404(group_id)
     learner = _member_or_404(group, user_id)
     catalog = get_catalog()
+    counted = sa.and_(Attempt.user_id == learner.id, Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]))
+    attempt_pages = paging.Paging.of(
+        paging.requested_page(request.args.get("pagina")),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(counted)),
+        ATTEMPTS_PER_PAGE,
+    )
     attempts = db.session.scalars(
         sa.select(Attempt)
-        .where(Attempt.user_id == learner.id, Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]))
-        .order_by(Attempt.quiz_id, Attempt.number)
+        .where(counted)
+        .order_by(Attempt.quiz_id, Attempt.number, Attempt.id)
+        .limit(attempt_pages.per_page)
+        .offset(attempt_pages.offset)
     ).all()
     today = local_date(utcnow())
     row = dashboard.learner_row(group.id, catalog, today, groups.saved_due_on(group, catalog.module.id), learner.id)
@@ -260,6 +270,7 @@ def learner(group_id: int, user_id: int):
         learner=learner,
         row=row,
         attempts=attempts,
+        attempt_pages=attempt_pages,
         standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
         reason_form=ReasonForm(),
         assign_form=AssignForm(
