@@ -38,6 +38,8 @@ class Attempt(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "quiz_id", "mode", "number"),
         sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
+        # The trainer dashboard's per-learner aggregates (count, last start and finish), from the index alone.
+        sa.Index("ix_attempts_user_mode_times", "user_id", "mode", "started_at", "finished_at"),
         sa.Index(
             "uq_attempts_one_open_graded",
             "user_id",

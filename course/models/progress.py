@@ -13,7 +13,11 @@ class LessonRead(db.Model):
     """A learner marked a lesson as read. One row per learner and lesson."""
 
     __tablename__ = "lesson_reads"
-    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "lesson_id"),
+        # The trainer dashboard's per-learner aggregates (lessons read, last read), from the index alone.
+        sa.Index("ix_lesson_reads_user_read_at", "user_id", "read_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -9,7 +9,8 @@ attributes): the Content-Security-Policy allows no inline styles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -82,20 +83,25 @@ def state_chart(counts: dict[str, int], order: Sequence[str], label: str | None 
     return bar_chart(bars, label=label, label_width=120)
 
 
-def cumulative(days: Sequence[date], start: date, end: date) -> list[tuple[date, int]]:
-    """(day, how many by then) at the start, at every day something happened, and at the end."""
-    counted = sorted(d for d in days if d <= end)
-    points = [(start, sum(1 for d in counted if d <= start))]
-    for day in sorted(set(counted)):
+def cumulative(days: Sequence[date] | Mapping[date, int], start: date, end: date) -> list[tuple[date, int]]:
+    """(day, how many by then) at the start, at every day something happened, and at the end.
+
+    `days` lists one day per event, or says how many events each day had (as SQL counts them)."""
+    per_day = Counter(days) if not isinstance(days, Mapping) else days
+    counted = sorted((d, n) for d, n in per_day.items() if d <= end and n)
+    by_start = sum(n for d, n in counted if d <= start)
+    points, running = [(start, by_start)], by_start
+    for day, number in counted:
         if start < day:
-            points.append((day, sum(1 for d in counted if d <= day)))
+            running += number
+            points.append((day, running))
     if points[-1][0] < end:
-        points.append((end, len(counted)))
+        points.append((end, running))
     return points
 
 
 def progress_chart(
-    completed_on: Sequence[date],
+    completed_on: Sequence[date] | Mapping[date, int],
     total: int,
     start: date,
     today: date,

@@ -1,16 +1,22 @@
-"""The trainer's view of a group: one row per learner, from a fixed number of queries.
+"""The trainer's view of a group: status, counts, sorting, filtering, searching and paging in SQL.
 
-Every query aggregates over the whole group, so the statement count is the same for 10
-learners or 10,000 (asserted in tests, timed in bench/).
+One selectable (`_learners`) says, per member, what the dashboard shows and which status that is
+on `today`: grouped subqueries over lesson reads, graded attempts and certificates, joined to the
+members. The page runs a fixed number of statements over it, whatever the group's size: the counts
+per status (for the summary and the charts), the rows of one page (only those rows leave the
+database) and the quiz cells and granted attempts of those rows. Asserted in tests, timed in bench/.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import GenericFunction
 
 from course.catalog import Catalog
 from course.extensions import db
@@ -21,12 +27,15 @@ from course.models import (
     AttemptMode,
     AttemptStatus,
     Certificate,
-    Group,
+    CertificateStatus,
     GroupMember,
     LessonRead,
     User,
 )
+from course.paging import Paging
 from course.timeutil import as_utc
+
+PAGE_SIZE = 100
 
 
 @dataclass
@@ -47,7 +56,7 @@ class LearnerRow:
     register_number: str | None
     lessons_read: int = 0
     quizzes: dict[str, QuizCell] = field(default_factory=dict)
-    certificate_state: str = "none"  # none / valid / revoked / expired
+    certificate_state: str = "none"  # none / valid / revoked / superseded / expired
     certificate_id: int | None = None
     completed_on: date | None = None
     last_activity: datetime | None = None
@@ -59,138 +68,308 @@ class LearnerRow:
         return self.status == "te laat"
 
 
+# The status sort: most urgent first. The number is what SQL computes and sorts on.
 STATUS_ORDER = {"te laat": 0, "niet gestart": 1, "bezig": 2, "afgerond": 3}
+STATUS_NAMES = {code: name for name, code in STATUS_ORDER.items()}
+SORTS = ("status", "naam", "voortgang", "activiteit", "deadline")
+DEFAULT_SORT = "status"
 
 
-def _latest(*moments: datetime | None) -> datetime | None:
-    present = [as_utc(m) for m in moments if m is not None]
-    return max(present) if present else None
+@dataclass(frozen=True)
+class View:
+    """What the trainer asked to see; every field already checked (unknown values fell back)."""
 
+    sort: str = DEFAULT_SORT
+    descending: bool = False
+    status: str = ""  # "" is every status
+    query: str = ""
+    page: int = 1
 
-def group_rows(group: Group, catalog: Catalog, today: date) -> list[LearnerRow]:
-    members = sa.select(GroupMember.user_id).where(GroupMember.group_id == group.id).scalar_subquery()
-    rows: dict[int, LearnerRow] = {}
-    joined: dict[int, datetime] = {}
-    for user, joined_at in db.session.execute(
-        sa.select(User, GroupMember.joined_at)
-        .join(GroupMember, GroupMember.user_id == User.id)
-        .where(GroupMember.group_id == group.id)
-    ):
-        consent = user.register_consent_at is not None
-        rows[user.id] = LearnerRow(
-            user_id=user.id,
-            name=user.display_name,
-            email=user.email,
-            register_name=user.register_name if consent else None,
-            register_number=user.register_number if consent else None,
+    @classmethod
+    def checked(cls, sort: str | None, order: str | None, status: str | None, query: str, page: int) -> View:
+        return cls(
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            descending=order == "aflopend",
+            status=status if status in STATUS_ORDER else "",
+            query=query.strip(),
+            page=page,
         )
-        joined[user.id] = joined_at
-    if not rows:
-        return []
 
-    for user_id, count, last_read in db.session.execute(
-        sa.select(LessonRead.user_id, sa.func.count(), sa.func.max(LessonRead.read_at))
-        .where(LessonRead.user_id.in_(members))
+
+@dataclass(frozen=True)
+class Dashboard:
+    rows: list[LearnerRow]
+    counts: dict[str, int]  # per status, the whole group
+    completed_per_day: dict[date, int]  # learners whose valid certificate is from that day
+    shown: int  # learners that pass the filter and search
+    paging: Paging
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class greatest(GenericFunction):  # an SQL function, named as in SQL
+    """The largest of its (non-null) arguments: GREATEST on PostgreSQL, scalar max() on SQLite."""
+
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element, compiler, **kw):
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+def _learners(
+    group_id: int, module_id: str, today: date, group_due: date | None, lessons: int, user_id: int | None = None
+) -> sa.Subquery:
+    """Per member of the group (or only `user_id`): the dashboard's columns and today's status."""
+    if user_id is None:
+        who = sa.select(GroupMember.user_id).where(GroupMember.group_id == group_id).scalar_subquery()
+
+        def among(column):
+            return column.in_(who)
+    else:
+
+        def among(column):
+            return column == user_id
+
+    reads = (
+        sa.select(LessonRead.user_id, sa.func.count().label("n"), sa.func.max(LessonRead.read_at).label("last"))
+        .where(among(LessonRead.user_id))
         .group_by(LessonRead.user_id)
-    ):
-        rows[user_id].lessons_read = count
-        rows[user_id].last_activity = _latest(rows[user_id].last_activity, last_read)
+        .subquery("reads")
+    )
+    tries = (
+        sa.select(
+            Attempt.user_id,
+            sa.func.count().label("n"),
+            sa.func.max(Attempt.started_at).label("started"),
+            sa.func.max(Attempt.finished_at).label("finished"),
+        )
+        .where(among(Attempt.user_id), Attempt.mode == AttemptMode.GRADED)
+        .group_by(Attempt.user_id)
+        .subquery("tries")
+    )
+    newest = (
+        sa.select(Certificate.user_id, sa.func.max(Certificate.sequence).label("sequence"))
+        .where(among(Certificate.user_id), Certificate.module_id == module_id)
+        .group_by(Certificate.user_id)
+        .subquery("newest")
+    )
+    personal = aliased(Assignment, name="personal")
+    due_on = sa.type_coerce(sa.func.coalesce(personal.due_on, sa.literal(group_due, sa.Date)), sa.Date)
+    valid = sa.and_(
+        Certificate.status == CertificateStatus.VALID,
+        sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
+    )
+    read_count = sa.func.coalesce(reads.c.n, 0)
+    try_count = sa.func.coalesce(tries.c.n, 0)
+    status = sa.case(
+        (valid, STATUS_ORDER["afgerond"]),
+        (sa.and_(due_on.is_not(None), due_on < today), STATUS_ORDER["te laat"]),
+        (sa.or_(read_count > 0, try_count > 0), STATUS_ORDER["bezig"]),
+        else_=STATUS_ORDER["niet gestart"],
+    )
+    # The latest moment of any activity; each argument falls back on another one so that a missing
+    # one never wins (GREATEST skips nulls, SQLite's max() does not), and on joining when there is none.
+    moments = (reads.c.last, tries.c.started, tries.c.finished)
+    last_activity = sa.type_coerce(
+        greatest(*(sa.func.coalesce(m, *(o for o in moments if o is not m), GroupMember.joined_at) for m in moments)),
+        sa.DateTime(timezone=True),
+    )
+    return (
+        sa.select(
+            User.id.label("user_id"),
+            User.display_name.label("name"),
+            sa.func.lower(User.display_name).label("name_key"),
+            User.email,
+            User.register_name,
+            User.register_number,
+            User.register_consent_at,
+            sa.case((read_count > lessons, lessons), else_=read_count).label("lessons_read"),
+            last_activity.label("last_activity"),
+            Certificate.id.label("certificate_id"),
+            Certificate.status.label("certificate_status"),
+            Certificate.valid_until,
+            Certificate.completed_on,
+            due_on.label("due_on"),
+            status.label("status"),
+        )
+        .select_from(GroupMember)
+        .join(User, User.id == GroupMember.user_id)
+        .outerjoin(reads, reads.c.user_id == User.id)
+        .outerjoin(tries, tries.c.user_id == User.id)
+        .outerjoin(newest, newest.c.user_id == User.id)
+        .outerjoin(
+            Certificate,
+            sa.and_(
+                Certificate.user_id == newest.c.user_id,
+                Certificate.module_id == module_id,
+                Certificate.sequence == newest.c.sequence,
+            ),
+        )
+        .outerjoin(
+            personal,
+            sa.and_(personal.group_id == group_id, personal.module_id == module_id, personal.user_id == User.id),
+        )
+        .where(GroupMember.group_id == group_id, *(() if user_id is None else (GroupMember.user_id == user_id,)))
+        .subquery("learners")
+    )
 
-    graded = sa.and_(Attempt.user_id.in_(members), Attempt.mode == AttemptMode.GRADED)
-    for user_id, quiz_id, count, best, passed, last_started, last_finished in db.session.execute(
+
+def _matches(learners: sa.Subquery, query: str):
+    if not query:
+        return sa.true()
+    needle = query.lower()
+    return sa.or_(
+        learners.c.name_key.contains(needle, autoescape=True), learners.c.email.contains(needle, autoescape=True)
+    )
+
+
+def _order(learners: sa.Subquery, sort: str, descending: bool) -> list:
+    keys = {
+        "naam": [],
+        "status": [learners.c.status],
+        "voortgang": [learners.c.lessons_read],
+        "activiteit": [learners.c.last_activity],
+        # No deadline sorts after every date (and first when descending).
+        "deadline": [learners.c.due_on.is_(None), learners.c.due_on],
+    }[sort] + [learners.c.name_key, learners.c.user_id]  # ties: by name, then by account: a stable order
+    return [key.desc() if descending else key.asc() for key in keys]
+
+
+def _certificate_state(status: str | None, valid_until: date | None, today: date) -> str:
+    """As Certificate.state: the same rule the status column's SQL applies."""
+    if status is None:
+        return "none"
+    if status != CertificateStatus.VALID:
+        return CertificateStatus(status).value
+    return "expired" if valid_until is not None and today > valid_until else "valid"
+
+
+def _row(found, today: date) -> LearnerRow:
+    consent = found.register_consent_at is not None
+    return LearnerRow(
+        user_id=found.user_id,
+        name=found.name,
+        email=found.email,
+        register_name=found.register_name if consent else None,
+        register_number=found.register_number if consent else None,
+        lessons_read=found.lessons_read,
+        certificate_state=_certificate_state(found.certificate_status, found.valid_until, today),
+        certificate_id=found.certificate_id,
+        completed_on=found.completed_on,
+        last_activity=as_utc(found.last_activity),
+        due_on=found.due_on,
+        status=STATUS_NAMES[found.status],
+    )
+
+
+def _fill_quizzes(rows: list[LearnerRow], catalog: Catalog) -> None:
+    """Best, last, attempts used and left on each required quiz, for these rows only (two statements)."""
+    if not rows:
+        return
+    ids = [row.user_id for row in rows]
+    shown = [catalog.quiz(quiz_id) for quiz_id in catalog.module.completion.quizzes_passed]
+    graded = sa.and_(
+        Attempt.user_id.in_(ids), Attempt.mode == AttemptMode.GRADED, Attempt.quiz_id.in_([q.id for q in shown])
+    )
+    ranked = (
         sa.select(
             Attempt.user_id,
             Attempt.quiz_id,
-            sa.func.count(),
-            sa.func.max(Attempt.percent),
-            sa.func.max(sa.case((Attempt.passed.is_(True), 1), else_=0)),
-            sa.func.max(Attempt.started_at),
-            sa.func.max(Attempt.finished_at),
+            Attempt.percent,
+            sa.func.row_number()
+            .over(partition_by=(Attempt.user_id, Attempt.quiz_id), order_by=Attempt.number.desc())
+            .label("rank"),
+        )
+        .where(graded, Attempt.status == AttemptStatus.FINISHED)
+        .subquery("ranked")
+    )
+    totals = (
+        sa.select(
+            Attempt.user_id,
+            Attempt.quiz_id,
+            sa.func.count().label("n"),
+            sa.func.max(Attempt.percent).label("best"),
+            sa.func.max(sa.case((Attempt.passed.is_(True), 1), else_=0)).label("passed"),
         )
         .where(graded)
         .group_by(Attempt.user_id, Attempt.quiz_id)
-    ):
-        rows[user_id].quizzes[quiz_id] = QuizCell(attempts=count, best=best, passed=bool(passed))
-        rows[user_id].last_activity = _latest(rows[user_id].last_activity, last_started, last_finished)
-
-    last_number = (
-        sa.select(Attempt.user_id, Attempt.quiz_id, sa.func.max(Attempt.number).label("number"))
-        .where(graded, Attempt.status == AttemptStatus.FINISHED)
-        .group_by(Attempt.user_id, Attempt.quiz_id)
-        .subquery()
+        .subquery("totals")
     )
-    for user_id, quiz_id, percent in db.session.execute(
-        sa.select(Attempt.user_id, Attempt.quiz_id, Attempt.percent).join(
-            last_number,
-            sa.and_(
-                Attempt.user_id == last_number.c.user_id,
-                Attempt.quiz_id == last_number.c.quiz_id,
-                Attempt.number == last_number.c.number,
-                Attempt.mode == AttemptMode.GRADED,
-            ),
+    cells: dict[tuple[int, str], QuizCell] = {}
+    for user_id, quiz_id, count, best, passed, last in db.session.execute(
+        sa.select(totals, ranked.c.percent).outerjoin(
+            ranked,
+            sa.and_(ranked.c.user_id == totals.c.user_id, ranked.c.quiz_id == totals.c.quiz_id, ranked.c.rank == 1),
         )
     ):
-        rows[user_id].quizzes[quiz_id].last = percent
-
-    extra: dict[tuple[int, str], int] = defaultdict(int)
-    for user_id, quiz_id, granted in db.session.execute(
-        sa.select(AttemptGrant.user_id, AttemptGrant.quiz_id, sa.func.sum(AttemptGrant.extra))
-        .where(AttemptGrant.user_id.in_(members))
-        .group_by(AttemptGrant.user_id, AttemptGrant.quiz_id)
-    ):
-        extra[(user_id, quiz_id)] = int(granted)
-
-    for certificate in db.session.scalars(
-        sa.select(Certificate)
-        .where(Certificate.user_id.in_(members), Certificate.module_id == catalog.module.id)
-        .order_by(Certificate.sequence)
-    ):
-        row = rows[certificate.user_id]  # the newest certificate wins
-        row.certificate_state = certificate.state(today)
-        row.certificate_id = certificate.id
-        row.completed_on = certificate.completed_on
-
-    group_due, personal_due = None, {}
-    for assignment in db.session.scalars(
-        sa.select(Assignment).where(Assignment.group_id == group.id, Assignment.module_id == catalog.module.id)
-    ):
-        if assignment.user_id is None:
-            group_due = assignment.due_on
-        else:
-            personal_due[assignment.user_id] = assignment.due_on
-
-    total_lessons = len(catalog.lessons)
-    shown = [catalog.quiz(quiz_id) for quiz_id in catalog.module.completion.quizzes_passed]
-    for row in rows.values():
+        cells[(user_id, quiz_id)] = QuizCell(attempts=count, best=best, last=last, passed=bool(passed))
+    extra = {
+        (user_id, quiz_id): int(granted)
+        for user_id, quiz_id, granted in db.session.execute(
+            sa.select(AttemptGrant.user_id, AttemptGrant.quiz_id, sa.func.sum(AttemptGrant.extra))
+            .where(AttemptGrant.user_id.in_(ids))
+            .group_by(AttemptGrant.user_id, AttemptGrant.quiz_id)
+        )
+    }
+    for row in rows:
         for quiz in shown:
-            cell = row.quizzes.setdefault(quiz.id, QuizCell())
+            cell = row.quizzes[quiz.id] = cells.get((row.user_id, quiz.id), QuizCell())
             if quiz.policy.max_attempts is not None:
-                cell.attempts_left = max(0, quiz.policy.max_attempts + extra[(row.user_id, quiz.id)] - cell.attempts)
-        row.last_activity = row.last_activity or as_utc(joined[row.user_id])
-        row.due_on = personal_due.get(row.user_id, group_due)
-        if row.certificate_state == "valid":
-            row.status = "afgerond"
-        elif row.due_on is not None and today > row.due_on:
-            row.status = "te laat"
-        elif row.lessons_read or any(cell.attempts for cell in row.quizzes.values()):
-            row.status = "bezig"
-        row.lessons_read = min(row.lessons_read, total_lessons)
-    return list(rows.values())
+                limit = quiz.policy.max_attempts + extra.get((row.user_id, quiz.id), 0)
+                cell.attempts_left = max(0, limit - cell.attempts)
 
 
-SORTS = {
-    "naam": lambda r: (r.name.lower(),),
-    "status": lambda r: (STATUS_ORDER[r.status], r.name.lower()),
-    "voortgang": lambda r: (r.lessons_read, r.name.lower()),
-    "activiteit": lambda r: (r.last_activity.timestamp() if r.last_activity else 0, r.name.lower()),
-    "deadline": lambda r: (r.due_on or date.max, r.name.lower()),
-}
+def group_page(
+    group_id: int, catalog: Catalog, today: date, group_due: date | None, view: View, per_page: int = PAGE_SIZE
+) -> Dashboard:
+    """One page of the group's learners as `view` asks, with the counts for the whole group."""
+    learners = _learners(group_id, catalog.module.id, today, group_due, len(catalog.lessons))
+    # The counts per status, per day of completion (the chart) and per match of the search, in one go.
+    afgerond = learners.c.status == STATUS_ORDER["afgerond"]
+    completed = sa.type_coerce(sa.case((afgerond, learners.c.completed_on)), sa.Date).label("completed")
+    matches = _matches(learners, view.query)
+    matched = sa.case((matches, 1), else_=0).label("matched")
+    counts: Counter[str] = Counter(dict.fromkeys(STATUS_ORDER, 0))
+    completed_per_day: Counter[date] = Counter()
+    shown = 0
+    for code, day, hit, number in db.session.execute(
+        sa.select(learners.c.status, completed, matched, sa.func.count()).group_by(
+            learners.c.status, completed, matched
+        )
+    ):
+        status = STATUS_NAMES[code]
+        counts[status] += number
+        if day is not None:
+            completed_per_day[day] += number
+        if hit and view.status in ("", status):
+            shown += number
+    paging = Paging.of(view.page, shown, per_page)
+    wanted = [matches]
+    if view.status:
+        wanted.append(learners.c.status == STATUS_ORDER[view.status])
+    rows = [
+        _row(found, today)
+        for found in db.session.execute(
+            sa.select(learners)
+            .where(*wanted)
+            .order_by(*_order(learners, view.sort, view.descending))
+            .limit(paging.per_page)
+            .offset(paging.offset)
+        )
+    ]
+    _fill_quizzes(rows, catalog)
+    return Dashboard(
+        rows=rows, counts=dict(counts), completed_per_day=dict(completed_per_day), shown=shown, paging=paging
+    )
 
 
-def sort_and_filter(rows: list[LearnerRow], sort: str, descending: bool, status: str, query: str) -> list[LearnerRow]:
-    if status in STATUS_ORDER:
-        rows = [r for r in rows if r.status == status]
-    if query:
-        needle = query.lower()
-        rows = [r for r in rows if needle in r.name.lower() or needle in r.email]
-    return sorted(rows, key=SORTS.get(sort, SORTS["naam"]), reverse=descending)
+def learner_row(group_id: int, catalog: Catalog, today: date, group_due: date | None, user_id: int) -> LearnerRow:
+    """The dashboard's row of one member, from the same SQL as the group page (only that member's data)."""
+    learners = _learners(group_id, catalog.module.id, today, group_due, len(catalog.lessons), user_id=user_id)
+    row = _row(db.session.execute(sa.select(learners)).one(), today)
+    _fill_quizzes([row], catalog)
+    return row

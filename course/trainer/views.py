@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from course import search_terms
+from course import paging, search_terms
 from course.auth.access import role_required
 from course.catalog.access import get_catalog
 from course.extensions import db
@@ -31,8 +31,9 @@ from course.trainer.item_analysis import MIN_ANSWERS_FOR_FLAGS, ItemRow, analyse
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 # The group chart's order: from done to behind, as a trainer reads progress.
 CHART_STATES = ("afgerond", "bezig", "niet gestart", "te laat")
-PAGE_SIZE = 100
 trainers = role_required(Role.TRAINER, Role.ADMIN)
+# A learner's attempts on the trainer's page of that learner (knowledge checks allow unlimited attempts).
+ATTEMPTS_PER_PAGE = 50
 
 
 def _own_group_or_404(group_id: int) -> Group:
@@ -87,39 +88,33 @@ def group(group_id: int):
     group = _own_group_or_404(group_id)
     catalog = get_catalog()
     today = local_date(utcnow())
-    sort = request.args.get("sorteer", "status")
-    descending = request.args.get("volgorde") == "aflopend"
-    status = request.args.get("status", "")
-    query = search_terms.recall(_search_page(group))
-    all_rows = dashboard.group_rows(group, catalog, today)
-    rows = dashboard.sort_and_filter(all_rows, sort, descending, status, query)
-    page = max(1, request.args.get("pagina", 1, type=int))
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
-    invitations = groups.invitation_rows(group, utcnow())
-    counts = {s: sum(1 for r in all_rows if r.status == s) for s in dashboard.STATUS_ORDER}
     group_due = groups.saved_due_on(group, catalog.module.id)
-    completed = [r.completed_on for r in all_rows if r.status == "afgerond" and r.completed_on]
+    args = request.args
+    view = dashboard.View.checked(
+        args.get("sorteer"),
+        args.get("volgorde"),
+        args.get("status"),
+        search_terms.recall(_search_page(group)),
+        paging.requested_page(args.get("pagina")),
+    )
+    board = dashboard.group_page(group.id, catalog, today, group_due, view)
+    completed = board.completed_per_day
     started = min([local_date(group.created_at), *completed])
     return render_template(
         "trainer/group.html",
-        state_chart=charts.state_chart(counts, CHART_STATES),
+        state_chart=charts.state_chart(board.counts, CHART_STATES),
         chart_states=CHART_STATES,
-        progress_chart=charts.progress_chart(completed, len(all_rows), started, today, group_due),
+        progress_chart=charts.progress_chart(completed, board.total, started, today, group_due),
         progress_points=charts.cumulative(completed, started, today),
         group_due=group_due,
         group=group,
-        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        total=len(all_rows),
-        shown=len(rows),
-        counts=counts,
-        page=page,
-        pages=pages,
-        sort=sort,
-        descending=descending,
-        status=status,
-        query=query,
-        invitations=invitations,
+        rows=board.rows,
+        total=board.total,
+        shown=board.shown,
+        counts=board.counts,
+        paging=board.paging,
+        view=view,
+        invitations=groups.invitation_rows(group, utcnow()),
         required=[catalog.quiz(q) for q in catalog.module.completion.quizzes_passed],
         invite_form=InviteForm(),
         csv_form=CsvForm(),
@@ -254,18 +249,28 @@ def learner(group_id: int, user_id: int):
     group = _own_group_or_404(group_id)
     learner = _member_or_404(group, user_id)
     catalog = get_catalog()
+    counted = sa.and_(Attempt.user_id == learner.id, Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]))
+    attempt_pages = paging.Paging.of(
+        paging.requested_page(request.args.get("pagina")),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(counted)),
+        ATTEMPTS_PER_PAGE,
+    )
     attempts = db.session.scalars(
         sa.select(Attempt)
-        .where(Attempt.user_id == learner.id, Attempt.mode.in_([AttemptMode.GRADED, AttemptMode.VOIDED]))
-        .order_by(Attempt.quiz_id, Attempt.number)
+        .where(counted)
+        .order_by(Attempt.quiz_id, Attempt.number, Attempt.id)
+        .limit(attempt_pages.per_page)
+        .offset(attempt_pages.offset)
     ).all()
-    row = next(r for r in dashboard.group_rows(group, catalog, local_date(utcnow())) if r.user_id == learner.id)
+    today = local_date(utcnow())
+    row = dashboard.learner_row(group.id, catalog, today, groups.saved_due_on(group, catalog.module.id), learner.id)
     return render_template(
         "trainer/learner.html",
         group=group,
         learner=learner,
         row=row,
         attempts=attempts,
+        attempt_pages=attempt_pages,
         standings=quiz_attempts.all_standings(learner, catalog, utcnow()),
         reason_form=ReasonForm(),
         assign_form=AssignForm(
