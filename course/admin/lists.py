@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from course.admin import paging
 from course.admin.audit_log import EventLine, describe
-from course.admin.paging import PAGE_SIZE, Page
+from course.admin.paging import PAGE_SIZE, Page, counted_rows
 from course.certificates import codes
 from course.extensions import db
 from course.models import AuditEvent, Certificate, CertificateStatus, Group, GroupMember, Role, User
@@ -29,7 +30,7 @@ USER_SORTS = {
 }
 _USER_ORDER = {
     "naam": (User.display_name, User.id),
-    "e-mail": (User.email, User.id),
+    "e-mail": (User.email,),  # unique
     # Role values sort as their Dutch labels do: admin (Beheerder), learner (Cursist), trainer (Trainer).
     "rol": (User.role, User.display_name, User.id),
     "aangemaakt": (User.created_at.desc(), User.id.desc()),
@@ -46,19 +47,19 @@ class UserRow:
 def user_page(query: str, role: str, sort: str, requested: int) -> tuple[Page, list[UserRow]]:
     criteria = []
     if query:
-        needle = query.lower()
+        # ILIKE on PostgreSQL, served by the trigram indexes on both columns; lower() LIKE on SQLite.
         criteria.append(
-            sa.or_(
-                sa.func.lower(User.display_name).contains(needle, autoescape=True),
-                User.email.contains(needle, autoescape=True),
-            )
+            sa.or_(User.display_name.icontains(query, autoescape=True), User.email.icontains(query, autoescape=True))
         )
     if role in ROLE_FILTERS:
         criteria.append(User.role == Role(role))
-    page = Page.of(requested, db.session.scalar(sa.select(sa.func.count(User.id)).where(*criteria)))
-    users = db.session.scalars(
-        sa.select(User).where(*criteria).order_by(*_USER_ORDER[sort]).offset(page.offset).limit(page.size)
-    ).all()
+    page = Page.of(requested, counted_rows(sa.select(User.id).where(*criteria)))
+    order = _USER_ORDER[sort]
+    # The offset is walked in the sort index alone (id only); whole rows are read for this page only.
+    ids = sa.select(User.id).where(*criteria).order_by(*order).offset(page.offset).limit(page.size + 1).subquery()
+    users = db.session.scalars(sa.select(User).join(ids, ids.c.id == User.id).order_by(*order)).all()
+    page = page.with_rows(len(users))
+    users = users[: page.size]
     counts = _group_counts([u.id for u in users])
     return page, [UserRow(u, counts.get(u.id, 0)) for u in users]
 
@@ -101,20 +102,13 @@ def _state_criterion(state: str, today: date) -> sa.ColumnElement[bool]:
     return sa.and_(valid, expired) if state == "verlopen" else sa.and_(valid, sa.not_(expired))
 
 
-def _certificate_order(sort: str, today: date) -> tuple:
-    newest = (Certificate.issued_at.desc(), Certificate.id.desc())
-    if sort == "naam":
-        return (Certificate.learner_name, Certificate.id)
-    if sort == "status":
-        # As the list shows them: valid, expired, replaced, revoked; newest first within each.
-        shown = sa.case(
-            (Certificate.status == CertificateStatus.REVOKED, 3),
-            (Certificate.status == CertificateStatus.SUPERSEDED, 2),
-            (sa.and_(Certificate.valid_until.is_not(None), Certificate.valid_until < today), 1),
-            else_=0,
-        )
-        return (shown, *newest)
-    return newest
+_CERTIFICATE_ORDER = {
+    "uitgegeven": (Certificate.issued_at.desc(), Certificate.id.desc()),
+    "naam": (Certificate.learner_name, Certificate.id),
+    # The stored status (valid, superseded, revoked: the index's order read backwards), newest first
+    # within each. Expired certificates are valid ones past their date; the state filter finds them.
+    "status": (Certificate.status.desc(), Certificate.issued_at.desc(), Certificate.id.desc()),
+}
 
 
 def certificate_page(
@@ -126,20 +120,23 @@ def certificate_page(
         criteria.append(
             Certificate.verification_code == code
             if code
-            else sa.func.lower(Certificate.learner_name).contains(query.lower(), autoescape=True)
+            else Certificate.learner_name.icontains(query, autoescape=True)
         )
     if state in CERTIFICATE_STATES:
         criteria.append(_state_criterion(state, today))
-    page = Page.of(requested, db.session.scalar(sa.select(sa.func.count(Certificate.id)).where(*criteria)))
+    page = Page.of(requested, counted_rows(sa.select(Certificate.id).where(*criteria)))
+    order = _CERTIFICATE_ORDER[sort]
+    ids = (
+        sa.select(Certificate.id).where(*criteria).order_by(*order).offset(page.offset).limit(page.size + 1).subquery()
+    )
     rows = db.session.execute(
         sa.select(Certificate, User.display_name)
+        .join(ids, ids.c.id == Certificate.id)
         .outerjoin(User, User.id == Certificate.user_id)
-        .where(*criteria)
-        .order_by(*_certificate_order(sort, today))
-        .offset(page.offset)
-        .limit(page.size)
-    )
-    return page, [CertificateRow(certificate, name) for certificate, name in rows]
+        .order_by(*order)
+    ).all()
+    page = page.with_rows(len(rows))
+    return page, [CertificateRow(certificate, name) for certificate, name in rows[: page.size]]
 
 
 # --- audit log ------------------------------------------------------------------------------------
@@ -148,9 +145,14 @@ def certificate_page(
 @dataclass(frozen=True)
 class AuditPage:
     lines: list[EventLine]
-    total: int
+    total: int  # counted up to COUNT_LIMIT + 1
     older: int | None  # the cursor for the "Oudere" link (id of the last event shown), None at the end
     newer: int | None  # the cursor for the "Nieuwere" link (id of the first event shown), None at the top
+
+    @property
+    def more(self) -> bool:
+        """More than COUNT_LIMIT events match: the total shown is a lower bound."""
+        return self.total > paging.COUNT_LIMIT
 
 
 def local_day_start(day: date) -> datetime:
@@ -191,7 +193,7 @@ def audit_page(
     goes back before the first. A cursor that names no event shows the newest page."""
     criteria = audit_criteria(action, since, until)
     newest_first = (AuditEvent.at.desc(), AuditEvent.id.desc())
-    total = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(*criteria))
+    total = counted_rows(sa.select(AuditEvent.id).where(*criteria))
     cursor_id = older_than if older_than is not None else newer_than
     cursor_at = (
         db.session.scalar(sa.select(AuditEvent.at).where(AuditEvent.id == cursor_id)) if cursor_id is not None else None
