@@ -408,3 +408,16 @@ def test_past_the_count_limit_the_lists_say_more_than_and_still_reach_every_row(
     assert USER_ROW.findall(beyond) == [] and "op deze pagina staan er geen" in beyond and 'rel="prev"' in beyond
     assert "Meer dan 100 gebeurtenissen" in page(admin, "/beheer/logboek")
     assert len(flat(walk(admin, "/beheer/logboek", EVENT_ROW))) == 130
+
+
+def test_a_search_term_needs_three_characters_and_a_shorter_one_keeps_the_previous_search(app, admin):
+    add_users(app, ["Li Wu", "Anna de Vries"])
+    search(admin, "/beheer/gebruikers", "vries")
+    search(admin, "/beheer/gebruikers", "wu")
+    html = page(admin, "/beheer/gebruikers")
+    assert "Zoekterm niet gebruikt: typ minstens 3 tekens." in html
+    assert [name for _, name in USER_ROW.findall(html)] == ["Anna de Vries"] and 'value="vries"' in html
+    search(admin, "/beheer/gebruikers", "i w")
+    assert [name for _, name in USER_ROW.findall(page(admin, "/beheer/gebruikers"))] == ["Li Wu"]
+    search(admin, "/beheer/certificaten", "an")
+    assert "Zoekterm niet gebruikt: typ minstens 3 tekens." in page(admin, "/beheer/certificaten")

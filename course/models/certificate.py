@@ -26,7 +26,8 @@ class Certificate(db.Model):
         # The admin certificate list: newest first, by name, or by state (tie-break on id).
         sa.Index("ix_certificates_issued_at_id", "issued_at", "id"),
         sa.Index("ix_certificates_learner_name_id", "learner_name", "id"),
-        sa.Index("ix_certificates_status_issued_at_id", "status", "issued_at", "id"),
+        # valid_until last: the state filters (expired or not) are checked in the index, not the table.
+        sa.Index("ix_certificates_status_issued_at_id", "status", "issued_at", "id", "valid_until"),
         sa.Index("ix_certificates_status_valid_until", "status", "valid_until"),  # expired or not
         sa.Index(
             "ix_certificates_learner_name_trgm",

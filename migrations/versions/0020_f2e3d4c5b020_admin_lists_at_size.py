@@ -26,7 +26,7 @@ INDEXES = [
     ("ix_users_created_at_id", "users", ["created_at", "id"]),
     ("ix_certificates_issued_at_id", "certificates", ["issued_at", "id"]),
     ("ix_certificates_learner_name_id", "certificates", ["learner_name", "id"]),
-    ("ix_certificates_status_issued_at_id", "certificates", ["status", "issued_at", "id"]),
+    ("ix_certificates_status_issued_at_id", "certificates", ["status", "issued_at", "id", "valid_until"]),
     ("ix_certificates_status_valid_until", "certificates", ["status", "valid_until"]),
     ("ix_audit_events_at_id", "audit_events", ["at", "id"]),
     ("ix_audit_events_action_at_id", "audit_events", ["action", "at", "id"]),
