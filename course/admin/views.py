@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from course import audit, privacy, search_terms
+from course.admin import lists, paging
 from course.admin.audit_log import action_label, describe
 from course.admin.forms import (
     ConfirmEraseForm,
@@ -17,15 +20,14 @@ from course.admin.forms import (
 from course.admin.users import SelfLockout, issue_temporary_password, update_user
 from course.auth import sessions, two_factor
 from course.auth.access import role_required
-from course.certificates import codes
 from course.certificates.reissue import NothingToCorrect, NotReissuable, reissue
 from course.certificates.revocation import AlreadyRevoked, revoke
+from course.errors import render_error
 from course.extensions import db
 from course.models import AuditEvent, Certificate, OutboxMessage, OutboxStatus, Role, User
 from course.timeutil import local_date, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
-PAGE_SIZE = 50
 
 
 @bp.get("/")
@@ -38,17 +40,20 @@ def index():
 @role_required(Role.ADMIN)
 def certificates():
     query = search_terms.recall("admin.certificates")
-    statement = sa.select(Certificate).order_by(Certificate.issued_at.desc()).limit(PAGE_SIZE)
-    if query:
-        code = codes.normalize(query)
-        statement = statement.where(
-            Certificate.verification_code == code if code else Certificate.learner_name.ilike(f"%{query}%")
-        )
+    state = paging.known(request.args.get("status"), lists.CERTIFICATE_STATES)
+    sort = paging.choice(request.args.get("sorteer"), lists.CERTIFICATE_SORTS, "uitgegeven")
+    today = local_date(utcnow())
+    page, rows = lists.certificate_page(query, state, sort, paging.page_number(request.args.get("pagina")), today)
     return render_template(
         "admin/certificates.html",
-        certificates=db.session.scalars(statement).all(),
+        rows=rows,
+        page=page,
         query=query,
-        today=local_date(utcnow()),
+        state=state,
+        sort=sort,
+        states=lists.CERTIFICATE_STATES,
+        sorts=lists.CERTIFICATE_SORTS,
+        today=today,
         search_form=search_terms.SearchForm(),
     )
 
@@ -56,8 +61,33 @@ def certificates():
 @bp.post("/certificaten")
 @role_required(Role.ADMIN)
 def search_certificates():
-    search_terms.take_from_form("admin.certificates")
-    return redirect(url_for("admin.certificates"))
+    _take_search_term("admin.certificates")
+    return redirect(
+        url_for(
+            "admin.certificates",
+            status=paging.known(request.form.get("status"), lists.CERTIFICATE_STATES) or None,
+            sorteer=_non_default(request.form.get("sorteer"), lists.CERTIFICATE_SORTS, "uitgegeven"),
+        )
+    )
+
+
+# Part of a name or address is found through trigram indexes on PostgreSQL, which need three characters;
+# a shorter term would read every account (docs/decisions.md, admin lists at size).
+MIN_SEARCH_LENGTH = 3
+
+
+def _take_search_term(page: str) -> None:
+    term = (request.form.get("term") or "").strip()
+    if 0 < len(term) < MIN_SEARCH_LENGTH:
+        flash(f"Zoekterm niet gebruikt: typ minstens {MIN_SEARCH_LENGTH} tekens.", "error")
+    else:
+        search_terms.take_from_form(page)
+
+
+def _non_default(raw: str | None, options, default: str) -> str | None:
+    """A sort key for a URL: left out when it is the default (or not one of the options)."""
+    value = paging.choice(raw, options, default)
+    return None if value == default else value
 
 
 @bp.route("/certificaten/<int:certificate_id>", methods=["GET", "POST"])
@@ -132,18 +162,18 @@ def correct_name(certificate_id: int):
 @role_required(Role.ADMIN)
 def users():
     query = search_terms.recall("admin.users")
-    role = request.args.get("rol", "")
-    statement = sa.select(User).order_by(User.display_name).limit(PAGE_SIZE)
-    if query:
-        needle = f"%{query.lower()}%"
-        statement = statement.where(sa.or_(sa.func.lower(User.display_name).like(needle), User.email.like(needle)))
-    if role in {r.value for r in Role}:
-        statement = statement.where(User.role == Role(role))
+    role = paging.known(request.args.get("rol"), lists.ROLE_FILTERS)
+    sort = paging.choice(request.args.get("sorteer"), lists.USER_SORTS, "naam")
+    page, rows = lists.user_page(query, role, sort, paging.page_number(request.args.get("pagina")))
     return render_template(
         "admin/users.html",
-        users=db.session.scalars(statement).all(),
+        rows=rows,
+        page=page,
         query=query,
         role=role,
+        sort=sort,
+        roles=lists.ROLE_FILTERS,
+        sorts=lists.USER_SORTS,
         search_form=search_terms.SearchForm(),
     )
 
@@ -151,9 +181,14 @@ def users():
 @bp.post("/gebruikers")
 @role_required(Role.ADMIN)
 def search_users():
-    search_terms.take_from_form("admin.users")
-    role = request.form.get("rol", "")
-    return redirect(url_for("admin.users", rol=role) if role in {r.value for r in Role} else url_for("admin.users"))
+    _take_search_term("admin.users")
+    return redirect(
+        url_for(
+            "admin.users",
+            rol=paging.known(request.form.get("rol"), lists.ROLE_FILTERS) or None,
+            sorteer=_non_default(request.form.get("sorteer"), lists.USER_SORTS, "naam"),
+        )
+    )
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
@@ -260,16 +295,35 @@ def erase_user(user_id: int):
 @role_required(Role.ADMIN)
 def audit_log():
     action = (request.args.get("actie") or "").strip()[:60]
-    statement = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(200)
-    if action:
-        statement = statement.where(AuditEvent.action == action)
-    actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    try:
+        since, until = _day(request.args.get("van")), _day(request.args.get("tot"))
+    except ValueError:
+        return render_error(400, "Geef een datum op als jjjj-mm-dd, bijvoorbeeld 2026-12-01. Er is niets gefilterd.")
+    older, newer = _event_id(request.args.get("ouder")), _event_id(request.args.get("nieuwer"))
+    log = lists.audit_page(action, since, until, older_than=older, newer_than=None if older else newer)
     return render_template(
         "admin/audit.html",
-        lines=describe(db.session.scalars(statement).all()),
-        actions=[(a, action_label(a)) for a in sorted(actions, key=action_label)],
+        log=log,
+        actions=[(a, action_label(a)) for a in sorted(lists.audit_actions(), key=action_label)],
         action=action,
+        since=since,
+        until=until,
     )
+
+
+def _day(raw: str | None) -> date | None:
+    """A date from the log's filter (an <input type="date"> sends jjjj-mm-dd); ValueError for anything else."""
+    if not raw:
+        return None
+    day = date.fromisoformat(raw)
+    if not 1900 <= day.year <= 2999:  # also keeps the day's start and end within datetime's range
+        raise ValueError(raw)
+    return day
+
+
+def _event_id(raw: str | None) -> int | None:
+    """A keyset cursor is an event number; anything else (or a number no event has) shows the newest page."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 OUTBOX_TOPICS = {

@@ -21,7 +21,21 @@ class Certificate(db.Model):
     """An issued certificate: a snapshot of what was true at issue time, never recomputed."""
 
     __tablename__ = "certificates"
-    __table_args__ = (sa.UniqueConstraint("user_id", "module_id", "sequence"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "module_id", "sequence"),
+        # The admin certificate list: newest first, by name, or by state (tie-break on id).
+        sa.Index("ix_certificates_issued_at_id", "issued_at", "id"),
+        sa.Index("ix_certificates_learner_name_id", "learner_name", "id"),
+        # valid_until last: the state filters (expired or not) are checked in the index, not the table.
+        sa.Index("ix_certificates_status_issued_at_id", "status", "issued_at", "id", "valid_until"),
+        sa.Index("ix_certificates_status_valid_until", "status", "valid_until"),  # expired or not
+        sa.Index(
+            "ix_certificates_learner_name_trgm",
+            "learner_name",
+            postgresql_using="gin",
+            postgresql_ops={"learner_name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Nullable: after account erasure the certificate stays verifiable (see README, privacy).

@@ -24,6 +24,21 @@ class Role(enum.StrEnum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # The admin user list, sorted by name, by role then name, or newest first (tie-break on id).
+    __table_args__ = (
+        sa.Index("ix_users_display_name_id", "display_name", "id"),
+        sa.Index("ix_users_role_display_name_id", "role", "display_name", "id"),
+        sa.Index("ix_users_created_at_id", "created_at", "id"),
+        # Searching for part of a name or address (ILIKE '%term%'): trigram indexes on PostgreSQL
+        # (pg_trgm); on SQLite the same names are plain indexes (docs/decisions.md, admin lists at size).
+        sa.Index(
+            "ix_users_display_name_trgm",
+            "display_name",
+            postgresql_using="gin",
+            postgresql_ops={"display_name": "gin_trgm_ops"},
+        ),
+        sa.Index("ix_users_email_trgm", "email", postgresql_using="gin", postgresql_ops={"email": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
