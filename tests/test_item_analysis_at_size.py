@@ -290,3 +290,36 @@ def test_memory_does_not_grow_with_the_number_of_answers(app, person):
     assert answers[small.id] > 1800 and answers[large.id] > 18000
     peak_memory(app, trainer, small_group)  # warm up: templates and compiled statements are cached after a run
     assert peak_memory(app, trainer, large_group) <= 2 * peak_memory(app, trainer, small_group)
+
+
+def test_the_error_of_measurement_of_two_score_levels_as_computed_by_hand():
+    # Two attempts at 66.7% and two at 0%: a and b agree, c nobody gets. Item variances .25, .25, 0
+    # (v = 1/6), covariances .25, 0, 0 (c = 1/12): alpha = 3 * (1/12) / (1/6 + 2/12) = 0.75. The percents
+    # have a standard deviation (n - 1) of 38.5; SEM = 38.5 * sqrt(1 - 0.75) = 19.2 percentage points.
+    quiz = reference_quiz()
+    rows = [
+        ItemRow(attempt, 200 / 3 if attempt < 2 else 0.0, qid, score, "a")
+        for attempt, scores in enumerate([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        for qid, score in zip(("a", "b", "c"), scores, strict=True)
+    ]
+    result = item_analysis.reliability(quiz, rows, minimum=4)
+    assert result.coefficient == pytest.approx(0.75)
+    assert result.sem == pytest.approx(100 / 3 * (4 / 3) ** 0.5 * 0.5)
+    assert round(result.sem, 1) == 19.2
+
+
+def test_partial_credit_without_spread_gives_no_coefficient():
+    # Everyone earns a third on both questions: no spread at all, so no alpha (not a number made of rounding).
+    quiz = reference_quiz()
+    rows = [ItemRow(attempt, 100 / 3, qid, 1 / 3, "a") for attempt in range(30) for qid in ("a", "b")]
+    result = item_analysis.reliability(quiz, rows)
+    assert result.attempts == 30 and result.coefficient is None and result.sem is None
+
+
+def reference_quiz():
+    from course.quizzes.definitions import Counting, Option, Policy, Quiz, QuizKind, ReviewPolicy
+
+    options = (Option("a", "Ja", True, ""), Option("b", "Nee", False, ""))
+    questions = tuple(Question(id=q, type="single_choice", section="1", prompt="?", options=options) for q in "abc")
+    policy = Policy(3, 0, Counting.BEST, ReviewPolicy.NEVER, 70)
+    return Quiz(id="t", title="T", kind=QuizKind.SUMMATIVE, description="", policy=policy, questions=questions)
