@@ -12,7 +12,6 @@ from course.formatting import nl_date
 from course.lessons import reflections
 from course.models import (
     Attempt,
-    AttemptItem,
     AttemptMode,
     AttemptStatus,
     Group,
@@ -25,8 +24,8 @@ from course.quizzes import attempts as quiz_attempts
 from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
 from course.trainer import actions, charts, dashboard, exports, groups
+from course.trainer import item_analysis as analysis
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
-from course.trainer.item_analysis import MIN_ANSWERS_FOR_FLAGS, ItemRow, analyse, reliability
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 # The group chart's order: from done to behind, as a trainer reads progress.
@@ -397,21 +396,8 @@ def item_analysis(quiz_id: str):
     scope = [g for g in own if selected is None or g.id == selected]
     if selected is not None and not scope:
         abort(404)
-    members = sa.select(GroupMember.user_id).where(GroupMember.group_id.in_([g.id for g in scope])).scalar_subquery()
-    rows = [
-        ItemRow(*row)
-        for row in db.session.execute(
-            sa.select(Attempt.id, Attempt.percent, AttemptItem.question_id, AttemptItem.score, AttemptItem.response)
-            .join(AttemptItem, AttemptItem.attempt_id == Attempt.id)
-            .where(
-                Attempt.quiz_id == quiz.id,
-                Attempt.mode == AttemptMode.GRADED,
-                Attempt.status == AttemptStatus.FINISHED,
-                Attempt.user_id.in_(members),
-            )
-        )
-    ]
-    stats = analyse(quiz, rows)
+    totals = analysis.collect(db.session, analysis.attempts_of_groups(quiz.id, [g.id for g in scope]))
+    stats = analysis.item_stats(quiz, totals)
     return render_template(
         "trainer/item_analysis.html",
         quiz=quiz,
@@ -423,9 +409,9 @@ def item_analysis(quiz_id: str):
             charts.option_chart([(o.label, o.count, o.share, o.correct) for o in s.options]) if s.answered else None
             for s in stats
         ],
-        reliability=reliability(quiz, rows),
-        attempts=len({r.attempt_id for r in rows}),
-        min_answers=MIN_ANSWERS_FOR_FLAGS,
+        reliability=analysis.reliability_of(quiz, totals),
+        attempts=totals.attempts,
+        min_answers=analysis.MIN_ANSWERS_FOR_FLAGS,
         groups=own,
         selected=selected,
     )
