@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import tracemalloc
 from datetime import date
 from pathlib import Path
@@ -150,39 +151,28 @@ def test_the_export_pages_send_the_same_files(app, accreditation_group, person):
     assert xlsx_cells(data) == xlsx_cells(GOLDEN / "accreditatie.xlsx")
 
 
-def seed_certified_group(app, learners: int) -> int:
-    """A group of `learners` members, each with a valid certificate, inserted in bulk."""
+def seed_certified_group(app, learners: int, name: str) -> int:
+    """A group of `learners` new members, each with a valid certificate, inserted in bulk."""
     with app.app_context():
         now = utcnow()
         trainer_id = _db.session.execute(
             sa.insert(User).values(
-                email="trainer@example.org",
-                display_name="Tom Trainer",
-                password_hash="x",
-                role=Role.TRAINER,
-                created_at=now,
+                email=f"trainer.{name}@example.org", display_name="Tom Trainer", password_hash="x", role=Role.TRAINER
             )
         ).inserted_primary_key[0]
-        group_id = _db.session.execute(
-            sa.insert(Group).values(name="Groot", trainer_id=trainer_id, created_at=now)
-        ).inserted_primary_key[0]
+        group_id = _db.session.execute(sa.insert(Group).values(name=name, trainer_id=trainer_id)).inserted_primary_key[
+            0
+        ]
+        emails = [f"{name}.{n}@example.org" for n in range(learners)]
         _db.session.execute(
             sa.insert(User),
             [
-                {
-                    "email": f"l{n}@example.org",
-                    "display_name": f"Cursist {n:06d}",
-                    "password_hash": "x",
-                    "role": Role.LEARNER,
-                    "created_at": now,
-                }
-                for n in range(learners)
+                {"email": email, "display_name": f"Cursist {n:06d}", "password_hash": "x", "role": Role.LEARNER}
+                for n, email in enumerate(emails)
             ],
         )
-        ids = _db.session.scalars(sa.select(User.id).where(User.role == Role.LEARNER)).all()
-        _db.session.execute(
-            sa.insert(GroupMember), [{"group_id": group_id, "user_id": uid, "joined_at": now} for uid in ids]
-        )
+        ids = _db.session.scalars(sa.select(User.id).where(User.email.in_(emails))).all()
+        _db.session.execute(sa.insert(GroupMember), [{"group_id": group_id, "user_id": uid} for uid in ids])
         _db.session.execute(
             sa.insert(Certificate),
             [
@@ -197,7 +187,7 @@ def seed_certified_group(app, learners: int) -> int:
                     "module_title": "Hechtwijzer",
                     "content_version": "1",
                     "study_load": "4 uur",
-                    "accreditation_body": "SKJ",
+                    "accreditation_body": "Stichting Kwaliteitsregister Jeugd",
                     "accreditation_points": "4",
                     "accreditation_activity_id": "ACT-1",
                     "completed_on": date(2026, 5, 1),
@@ -208,3 +198,78 @@ def seed_certified_group(app, learners: int) -> int:
         )
         _db.session.commit()
         return group_id
+
+
+def peak_memory(app, group_id: int, write) -> int:
+    """tracemalloc's peak while one export of the group is written to a temporary file."""
+    with app.app_context(), tempfile.TemporaryFile() as file:
+        group = _db.session.get(Group, group_id)
+        tracemalloc.start()
+        try:
+            write(exports.iter_export_rows(group, get_catalog().module.id, TODAY), file)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+def write_csv(rows, file) -> None:
+    for chunk in exports.csv_chunks(rows):
+        file.write(chunk)
+
+
+@pytest.mark.parametrize(
+    ("write", "small_size"),
+    # The workbook at a tenth of the CSV's sizes: openpyxl under tracemalloc is slow, the ratio is the same.
+    [(write_csv, 2_000), (exports.write_xlsx, 1_000)],
+    ids=["csv", "xlsx"],
+)
+def test_memory_does_not_grow_with_the_rows(app, write, small_size):
+    large_size = 10 * small_size
+    small, large = seed_certified_group(app, small_size, "klein"), seed_certified_group(app, large_size, "groot")
+    with app.app_context():
+        assert len(exports.export_rows(_db.session.get(Group, large), get_catalog().module.id, TODAY)) == large_size
+    peak_memory(app, small, write)  # once, so that imports and caches are not counted
+    small_peak, large_peak = peak_memory(app, small, write), peak_memory(app, large, write)
+    assert large_peak < 2 * small_peak, (small_peak, large_peak)
+
+
+def test_an_export_costs_the_same_statements_for_3_and_60_learners(app, person):
+    owner = person(Role.TRAINER, "Tineke Trainer")
+    statements = {}
+    for size in (3, 60):
+        group_id = seed_certified_group(app, size, f"groep{size}")
+        with app.app_context():
+            _db.session.execute(sa.update(Group).where(Group.id == group_id).values(trainer_id=owner.id))
+            _db.session.commit()
+        for kind in ("csv", "xlsx"):
+            responses = []
+            url = f"/trainer/groepen/{group_id}/accreditatie.{kind}"
+            statements[size, kind] = statements_during(
+                app, lambda u=url, r=responses: r.append(owner.client.get(u).get_data())
+            )
+            assert responses[0]
+    assert len(statements[3, "csv"]) == len(statements[60, "csv"])
+    assert len(statements[3, "xlsx"]) == len(statements[60, "xlsx"])
+    assert sum("FROM certificates" in sql for sql in statements[60, "csv"]) == 1
+
+
+class BrokenOff(Exception):
+    pass
+
+
+def rows_then_failure(count: int):
+    for n in range(count):
+        yield (f"Cursist {n}", "", "", "4", "2026-05-01", "ACT-1", "SKJ", "Hechtwijzer", f"V{n}")
+    raise BrokenOff
+
+
+def test_a_csv_broken_off_halfway_ends_with_a_line_that_says_so_and_the_error_goes_on():
+    sent: list[bytes] = []
+    with pytest.raises(BrokenOff):
+        for chunk in exports.csv_chunks(rows_then_failure(2_500)):
+            sent.append(chunk)
+    text = b"".join(sent).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert len(lines) == 1 + 2_500 + 1
+    assert lines[-1] == "EXPORT AFGEBROKEN: dit bestand is onvolledig. Download de export opnieuw."
+    assert lines[-2].startswith("Cursist 2499;")
