@@ -220,19 +220,22 @@ def peak_rss() -> int:
 class Measure:
     wall: float
     cpu: float
-    rss_growth: int
+    rss_growth: int  # the larger of the first run's and the second's
     heap_peak: int | None
     size: int
 
 
 def measure(action: Callable[[], int], with_tracemalloc: bool) -> Measure:
-    action()  # warm-up: imports, caches, the statement cache
+    before = current_rss()
+    reset_peak_rss()
+    action()  # warm-up (imports, caches, the statement cache): its RSS growth counts too
+    first_growth = max(0, peak_rss() - before)
     before = current_rss()
     reset_peak_rss()
     wall, cpu = time.perf_counter(), time.process_time()
     size = action()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    rss_growth = max(0, peak_rss() - before)
+    rss_growth = max(first_growth, peak_rss() - before)
     heap_peak = None
     if with_tracemalloc:
         tracemalloc.start()
