@@ -17,7 +17,9 @@ is committed.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -58,6 +60,8 @@ from course.timeutil import utcnow
 log = logging.getLogger(__name__)
 # Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
 SURVIVING_SUBJECTS = ("certificate", "group")
+# Rows of the lists that grow with an account's history are read from the database this many at a time.
+BATCH = 1000
 ERASED_DETAILS = {"subject_erased": True}
 
 # (table, column) -> (what the export holds, what erasure does)
@@ -110,24 +114,11 @@ def _row(obj: Any, *fields: str) -> dict[str, Any]:
 
 
 def export_user(user: User) -> dict[str, Any]:
+    """Everything the app holds about the account. The lists that grow with its history (attempts,
+    events, reminders, what a trainer did) are iterators that read the database while they are
+    used: write the export with `json_chunks` within the same request."""
     uid = user.id
     scalars = db.session.scalars
-    attempts = scalars(sa.select(Attempt).where(Attempt.user_id == uid).order_by(Attempt.id)).all()
-    items = scalars(
-        sa.select(AttemptItem)
-        .where(AttemptItem.attempt_id.in_([a.id for a in attempts]))
-        .order_by(AttemptItem.attempt_id, AttemptItem.position)
-    ).all()
-    items_by_attempt: dict[int, list[AttemptItem]] = {}
-    for item in items:
-        items_by_attempt.setdefault(item.attempt_id, []).append(item)
-    decisions_by_attempt: dict[int, list[AttemptDecision]] = {}
-    for decision in scalars(
-        sa.select(AttemptDecision)
-        .where(AttemptDecision.attempt_id.in_([a.id for a in attempts]))
-        .order_by(AttemptDecision.attempt_id, AttemptDecision.page)
-    ):
-        decisions_by_attempt.setdefault(decision.attempt_id, []).append(decision)
     certificates = scalars(sa.select(Certificate).where(Certificate.user_id == uid)).all()
     return {
         "exported_at": datetime.now().astimezone().isoformat(),
@@ -189,34 +180,7 @@ def export_user(user: User) -> dict[str, Any]:
             _row(r, "module_id", "lesson_id", "text", "shared", "created_at", "updated_at")
             for r in scalars(sa.select(Reflection).where(Reflection.user_id == uid).order_by(Reflection.id))
         ],
-        "attempts": [
-            {
-                **_row(
-                    a,
-                    "id",
-                    "quiz_id",
-                    "mode",
-                    "number",
-                    "status",
-                    "started_at",
-                    "finished_at",
-                    "points",
-                    "max_points",
-                    "percent",
-                    "passed",
-                    "content_version",
-                ),
-                "items": [
-                    _row(i, "position", "question_id", "response", "score", "correct")
-                    for i in items_by_attempt.get(a.id, [])
-                ],
-                "decisions": [
-                    _row(d, "vignette_id", "stage_id", "choice", "decided_at")
-                    for d in decisions_by_attempt.get(a.id, [])
-                ],
-            }
-            for a in attempts
-        ],
+        "attempts": _attempts(uid),
         "certificates": [
             _row(
                 c,
@@ -261,33 +225,154 @@ def export_user(user: User) -> dict[str, Any]:
             for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.user_id == uid))
         ],
         "deadlines": _deadlines(uid),
-        "reminders_sent": [
-            _row(r, "module_id", "kind", "occasion", "created_at")
-            for r in scalars(sa.select(ReminderSent).where(ReminderSent.user_id == uid).order_by(ReminderSent.id))
-        ],
+        "reminders_sent": _streamed(
+            sa.select(ReminderSent.module_id, ReminderSent.kind, ReminderSent.occasion, ReminderSent.created_at)
+            .where(ReminderSent.user_id == uid)
+            .order_by(ReminderSent.id)
+        ),
         "audit_events_about_you": _events_about(uid),
         "as_trainer_or_admin": {
             "groups_led": [
                 _row(g, "id", "name", "created_at") for g in scalars(sa.select(Group).where(Group.trainer_id == uid))
             ],
-            "assignments_made": [
-                _row(a, "id", "group_id", "due_on")
-                for a in scalars(sa.select(Assignment).where(Assignment.assigned_by_id == uid))
-            ],
-            "extra_attempts_granted": [
-                _row(g, "id", "user_id", "quiz_id", "granted_at")
-                for g in scalars(sa.select(AttemptGrant).where(AttemptGrant.granted_by_id == uid))
-            ],
-            "certificates_revoked": [
-                _row(c, "id", "revoked_at", "revoked_reason")
-                for c in scalars(sa.select(Certificate).where(Certificate.revoked_by_id == uid))
-            ],
-            "actions": [
-                _row(e, "at", "action", "subject_type", "subject_id")
-                for e in scalars(sa.select(AuditEvent).where(AuditEvent.actor_id == uid))
-            ],
+            "assignments_made": _streamed(
+                sa.select(Assignment.id, Assignment.group_id, Assignment.due_on).where(Assignment.assigned_by_id == uid)
+            ),
+            "extra_attempts_granted": _streamed(
+                sa.select(AttemptGrant.id, AttemptGrant.user_id, AttemptGrant.quiz_id, AttemptGrant.granted_at).where(
+                    AttemptGrant.granted_by_id == uid
+                )
+            ),
+            "certificates_revoked": _streamed(
+                sa.select(Certificate.id, Certificate.revoked_at, Certificate.revoked_reason).where(
+                    Certificate.revoked_by_id == uid
+                )
+            ),
+            "actions": _streamed(
+                sa.select(AuditEvent.at, AuditEvent.action, AuditEvent.subject_type, AuditEvent.subject_id).where(
+                    AuditEvent.actor_id == uid
+                )
+            ),
         },
     }
+
+
+def _streamed(statement: sa.Select) -> Iterator[dict[str, Any]]:
+    """The statement's rows as dicts (column name -> plain value), read in batches while the export is
+    written: these lists grow with the account's history."""
+    for row in db.session.execute(statement.execution_options(yield_per=BATCH)):
+        yield {name: _plain(value) for name, value in row._mapping.items()}
+
+
+ATTEMPT_FIELDS = (
+    "id",
+    "quiz_id",
+    "mode",
+    "number",
+    "status",
+    "started_at",
+    "finished_at",
+    "points",
+    "max_points",
+    "percent",
+    "passed",
+    "content_version",
+)
+ITEM_FIELDS = ("position", "question_id", "response", "score", "correct")
+DECISION_FIELDS = ("vignette_id", "stage_id", "choice", "decided_at")
+
+
+def _attempts(uid: int) -> Iterator[dict[str, Any]]:
+    """The learner's attempts with their items and decisions: three queries read side by side in
+    attempt order, so only one attempt's items are held at a time."""
+    own = sa.select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
+    stream = {"yield_per": BATCH}
+    attempts = db.session.execute(
+        sa.select(*(getattr(Attempt, name) for name in ATTEMPT_FIELDS))
+        .where(Attempt.user_id == uid)
+        .order_by(Attempt.id)
+        .execution_options(**stream)
+    )
+    items = _Runs(
+        db.session.execute(
+            sa.select(AttemptItem.attempt_id, *(getattr(AttemptItem, name) for name in ITEM_FIELDS))
+            .where(AttemptItem.attempt_id.in_(own))
+            .order_by(AttemptItem.attempt_id, AttemptItem.position)
+            .execution_options(**stream)
+        )
+    )
+    decisions = _Runs(
+        db.session.execute(
+            sa.select(AttemptDecision.attempt_id, *(getattr(AttemptDecision, name) for name in DECISION_FIELDS))
+            .where(AttemptDecision.attempt_id.in_(own))
+            .order_by(AttemptDecision.attempt_id, AttemptDecision.page, AttemptDecision.id)
+            .execution_options(**stream)
+        )
+    )
+    for attempt in attempts:
+        yield {
+            **_row(attempt, *ATTEMPT_FIELDS),
+            "items": [_row(i, *ITEM_FIELDS) for i in items.take(attempt.id)],
+            "decisions": [_row(d, *DECISION_FIELDS) for d in decisions.take(attempt.id)],
+        }
+
+
+class _Runs:
+    """Rows ordered by attempt_id, handed out one attempt's run at a time."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows = iter(rows)
+        self._head = next(self._rows, None)
+
+    def take(self, attempt_id: int) -> list[Any]:
+        # Rows of an attempt the first query did not see (started since) are passed over.
+        while self._head is not None and self._head.attempt_id < attempt_id:
+            self._head = next(self._rows, None)
+        run = []
+        while self._head is not None and self._head.attempt_id == attempt_id:
+            run.append(self._head)
+            self._head = next(self._rows, None)
+        return run
+
+
+def json_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """`data` as JSON text in pieces of about 64 kB, the same text as json.dumps(data, indent=2,
+    ensure_ascii=False) would give, with its iterators written as lists while they are read."""
+    pending: list[str] = []
+    size = 0
+    for piece in _json_pieces(data, 0):
+        pending.append(piece)
+        size += len(piece)
+        if size >= JSON_CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    yield "".join(pending)
+
+
+JSON_CHUNK = 64 * 1024
+
+
+def _json_pieces(value: Any, level: int) -> Iterator[str]:
+    indent = "\n" + "  " * (level + 1)
+    if isinstance(value, Iterator):
+        first = True
+        for element in value:
+            yield ("[" if first else ",") + indent
+            yield from _json_pieces(element, level + 1)
+            first = False
+        yield "[]" if first else "\n" + "  " * level + "]"
+    elif isinstance(value, dict) and value and any(_lazy(v) for v in value.values()):
+        for number, (key, element) in enumerate(value.items()):
+            yield ("{" if number == 0 else ",") + indent + json.dumps(key, ensure_ascii=False) + ": "
+            yield from _json_pieces(element, level + 1)
+        yield "\n" + "  " * level + "}"
+    else:
+        # Strings in JSON text hold no line breaks (they are escaped), so indenting every line is safe.
+        yield json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def _lazy(value: Any) -> bool:
+    return isinstance(value, Iterator) or (isinstance(value, dict) and any(_lazy(v) for v in value.values()))
 
 
 def _deadlines(uid: int) -> list[dict[str, Any]]:
@@ -313,21 +398,20 @@ def _deadlines(uid: int) -> list[dict[str, Any]]:
     ]
 
 
-def _events_about(uid: int) -> list[dict[str, Any]]:
+def _events_about(uid: int) -> Iterator[dict[str, Any]]:
     """Audit events about the learner. Who acted is given as a role only: their account is theirs."""
     rows = db.session.execute(
-        sa.select(AuditEvent, User.id, User.role)
+        sa.select(AuditEvent.at, AuditEvent.action, AuditEvent.subject_type, AuditEvent.details, User.id, User.role)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(audit.about_user(uid))
         .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    return [
-        {
-            **_row(event, "at", "action", "subject_type", "details"),
-            "by": None if actor_id is None else "jijzelf" if actor_id == uid else _plain(role),
+        .execution_options(yield_per=BATCH)
+    )
+    for row in rows:
+        yield {
+            **_row(row, "at", "action", "subject_type", "details"),
+            "by": None if row.id is None else "jijzelf" if row.id == uid else _plain(row.role),
         }
-        for event, actor_id, role in rows
-    ]
 
 
 def erase_user(user: User, actor: User | None) -> None:

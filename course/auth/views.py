@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-import json
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course import privacy, security_log
@@ -376,8 +387,10 @@ def my_data():
 def my_data_json():
     data = privacy.export_user(current_user._get_current_object())
     log.info("Gegevensexport door account %s", current_user.id)
+    # Streamed: a history of many attempts is read and written in pieces; a download broken off
+    # halfway is JSON without its closing brackets, which no reader takes for complete.
     return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
+        stream_with_context(privacy.json_chunks(data)),
         mimetype="application/json",
         headers={"Content-Disposition": 'attachment; filename="mijn-gegevens-hechtwijzer.json"'},
     )

@@ -1,7 +1,21 @@
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from course import paging, search_terms
@@ -361,28 +375,63 @@ def attempt_review(group_id: int, attempt_id: int):
     )
 
 
-def _export(group_id: int) -> list[tuple[str, ...]]:
-    group = _own_group_or_404(group_id)
-    return exports.export_rows(group, get_catalog().module.id)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class _SentFile:
+    """A temporary file sent in pieces and closed (so removed) once read to the end, when the server
+    closes the response (a broken-off download), or when dropped unread (a HEAD request, a test)."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.file.read(self.CHUNK):
+            yield chunk
+        self.close()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 @bp.get("/groepen/<int:group_id>/accreditatie.csv")
 @trainers
 def export_csv(group_id: int):
-    data = exports.to_csv(_export(group_id))
+    """Streamed: rows are read in batches and sent as they come (memory stays flat at any size)."""
+    group = _own_group_or_404(group_id)
+    rows = exports.iter_export_rows(group, get_catalog().module.id)
     return Response(
-        data, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="accreditatie.csv"'}
+        stream_with_context(exports.csv_chunks(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="accreditatie.csv"'},
     )
 
 
 @bp.get("/groepen/<int:group_id>/accreditatie.xlsx")
 @trainers
 def export_xlsx(group_id: int):
-    data = exports.to_xlsx(_export(group_id))
+    """Built row by row in a temporary file, then sent in pieces with its length: a workbook is only
+    readable once complete, so a failure while building is an ordinary error page, and a download
+    broken off later is shorter than its Content-Length (see docs/decisions.md)."""
+    group = _own_group_or_404(group_id)
+    file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _SentFile once sent, or below
+    try:
+        exports.write_xlsx(exports.iter_export_rows(group, get_catalog().module.id), file)
+        size = file.tell()
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
     return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="accreditatie.xlsx"'},
+        _SentFile(file),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": 'attachment; filename="accreditatie.xlsx"', "Content-Length": str(size)},
+        direct_passthrough=True,
     )
 
 
