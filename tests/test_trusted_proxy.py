@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from flask import jsonify, request, url_for
 
 from config import TestConfig

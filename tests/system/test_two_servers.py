@@ -190,4 +190,3 @@ def test_ending_a_session_on_one_server_ends_it_on_the_other_at_once(two_servers
         assert signed_in_status(phone, a) == 302
         assert signed_in_status(laptop, b) == 200
         assert sessions_of(url, email) == 1
-
