@@ -169,8 +169,15 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30, tls: tuple[Path, Path] | None = None):
-    """gunicorn on a free loopback port; over https with `tls` = (certificate, key)."""
+def gunicorn(
+    env: dict[str, str],
+    workers: int = 2,
+    timeout: int = 30,
+    tls: tuple[Path, Path] | None = None,
+    start_seconds: float = 30,
+):
+    """gunicorn on a free loopback port; over https with `tls` = (certificate, key). `start_seconds`: how long
+    it may take to answer /livez (more workers each load the app, on the same 2 cores)."""
     port = free_port()
     log = open(Path(env["HECHTWIJZER_INSTANCE"]).parent / f"gunicorn-{port}.log", "w")  # noqa: SIM115
     tls_options = ["--certfile", str(tls[0]), "--keyfile", str(tls[1])] if tls else []
@@ -195,7 +202,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, timeout: int = 30, tls: tupl
     )
     base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
-        if not wait_until_live(base, 30, verify=str(tls[0]) if tls else True):
+        if not wait_until_live(base, start_seconds, verify=str(tls[0]) if tls else True):
             raise RuntimeError("gunicorn did not start; see " + log.name)
         yield Server(base, process, env["DATABASE_URL"], Path(log.name))
     finally:
