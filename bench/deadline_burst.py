@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -221,6 +222,10 @@ def main() -> int:
     problems += database_check(url, args.learners)
     for problem in problems:
         print("FAILED:", problem)
+    if problems:
+        print(f"server log and database name: {server.log}, hechtwijzer_burst")
+    else:
+        shutil.rmtree(tmp_path, ignore_errors=True)
     print("zero 5xx, zero lost or duplicated attempts" if not problems else "deadline burst: FAILED")
     return 1 if problems else 0
 
