@@ -37,7 +37,7 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from tests.system.harness import answers_from_page, csrf, fresh_database, gunicorn, login
+from tests.system.harness import answers_from_page, fresh_database, gunicorn, login, start_attempt
 
 QUIZ = "eindtoets"
 QUESTIONS = 16
@@ -60,8 +60,7 @@ def prepare(session: requests.Session, base: str, email: str) -> tuple[int, dict
     statuses = []
     signed_in = login(session, base, email)
     statuses.append(signed_in.status_code)
-    token, _ = csrf(session, f"{base}/toetsen/{QUIZ}")
-    started = session.post(f"{base}/toetsen/{QUIZ}/starten", data={"csrf_token": token}, timeout=120)
+    started = start_attempt(session, base, QUIZ)
     statuses.append(started.status_code)
     if signed_in.status_code != 302 or started.status_code != 200 or "/pogingen/" not in started.url:
         return 0, {}, statuses
