@@ -37,6 +37,7 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
+from bench.http_load import worker_cpu_seconds
 from tests.system.harness import answers_from_page, fresh_database, gunicorn, login, start_attempt
 
 QUIZ = "eindtoets"
@@ -182,12 +183,14 @@ def main() -> int:
             process.start()
         barrier.wait()
         prepared = time.monotonic() - began
+        cpu_before = worker_cpu_seconds(server)
         zero.value = time.monotonic() + 1.0
         barrier.wait()
         results = [queue.get() for _ in processes]
         for process in processes:
             process.join()
         burst = time.monotonic() - zero.value
+        burst_cpu = worker_cpu_seconds(server) - cpu_before
         server_log = server.log.read_text(encoding="utf-8", errors="replace")
     statuses = [s for prepared_statuses, _ in results for s in prepared_statuses]
     finishes = [f for _, driver_finishes in results for f in driver_finishes]
@@ -204,7 +207,9 @@ def main() -> int:
         f"p95 {p95(finish_times) * 1000:.0f} ms, max {max(finish_times) * 1000:.0f} ms\n"
         f"  result page: median {statistics.median(result_times) * 1000:.0f} ms, "
         f"p95 {p95(result_times) * 1000:.0f} ms\n"
-        f"  driver lag: max {max(f.start_lag for f in finishes) * 1000:.0f} ms"
+        f"  driver lag: max {max(f.start_lag for f in finishes) * 1000:.0f} ms\n"
+        f"  gunicorn worker CPU in the burst: {burst_cpu:.1f} s, {burst_cpu / args.learners * 1000:.1f} ms per learner "
+        f"(finish POST and result page; PostgreSQL's own CPU not included)"
     )
     if [s for s in statuses if s >= 500]:
         problems.append(f"{len([s for s in statuses if s >= 500])} server errors while preparing")
