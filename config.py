@@ -105,10 +105,14 @@ class Config:
     # guesses) and may not be in course/auth/common_passwords.txt (see course/auth/passwords.py).
     PASSWORD_MIN_SCORE = 3
 
-    # Reverse proxies in front of gunicorn that add X-Forwarded-For (and -Proto): 1 behind nginx or a
-    # load balancer. 0 (direct exposure, local runs) ignores those headers, so no client can forge its
-    # address. Set wrongly to 0 behind a proxy, every client has the proxy's address and the per-client
-    # limits (login throttle, verification, registration) become one shared limit for everyone.
+    # Reverse proxies in front of gunicorn that add X-Forwarded-For and set X-Forwarded-Proto: 1 behind
+    # nginx, Caddy or a load balancer (2 behind a load balancer and then nginx, and so on). Werkzeug's
+    # ProxyFix then takes the client address (login throttle, rate limits) and the scheme (https in
+    # generated external URLs, Flask-WTF's https Referer check) from the entries those proxies added.
+    # 0 (direct exposure, local runs) ignores every X-Forwarded-* header, so no client can forge its
+    # address or scheme. Set wrongly to 0 behind a proxy, every client has the proxy's address and the
+    # per-client limits become one shared limit for everyone. The host always comes from the Host header,
+    # which the proxy passes on (docs/deploy/nginx.conf, docs/deploy/Caddyfile).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # Public verification of certificates: lookups per client address per window.

@@ -52,11 +52,14 @@ def configure_cookies(app: Flask) -> None:
 
 
 def configure_proxy(app: Flask) -> None:
-    # Only the entries our own proxies appended are trusted: the client's address is the one the
-    # outermost trusted proxy saw, whatever X-Forwarded-For the client sent itself.
+    # Only the entries our own proxies appended are trusted: the client's address and the scheme are the
+    # ones the outermost trusted proxy saw, whatever X-Forwarded-For/-Proto the client sent itself. The
+    # host is not taken from X-Forwarded-Host: the proxies pass the browser's Host header on unchanged
+    # (docs/deploy/), so a proxy that forgets to overwrite X-Forwarded-Host cannot let a client choose it.
+    # gunicorn's own X-Forwarded-Proto handling is off (gunicorn.conf.py): this is the only place.
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
 
 def configure_logging(app: Flask) -> None:

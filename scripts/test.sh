@@ -2,7 +2,8 @@
 # Quick start, command 2: install everything the tests need and run the whole suite,
 # first on SQLite, then on a throwaway PostgreSQL server started here.
 #   Debian: postgresql, chromium (browser tests, driven by Playwright; no browser download),
-#           wapiti and openssl (security scan, tests/system/test_security_scan.py),
+#           wapiti and openssl (security scan, tests/system/test_security_scan.py), sqlite3 (the
+#           backup and restore test, tests/test_backup_restore.py),
 #           default-jre-headless (runs the Nu Html Checker, tests/test_html_valid.py)
 #   npm:    axe-core (accessibility checks injected into pages), oidc-provider (the OpenID Connect
 #           provider the sign-in tests log in through, run by node from the Debian package nodejs),
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql chromium fonts-dejavu-core wapiti openssl nodejs
+apt_install postgresql chromium fonts-dejavu-core wapiti openssl nodejs sqlite3
 command -v java >/dev/null || apt_install default-jre-headless
 ensure_venv requirements-dev.txt
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \

@@ -1,0 +1,170 @@
+"""A backup is worth what its restore shows: the README's backup and restore commands, run literally.
+
+A learner completes the module (attempts, a certificate); the database is backed up (PostgreSQL:
+`pg_dump -Fc`; SQLite: `sqlite3 ... ".backup ..."` or Python's sqlite3 backup API), restored into a new
+database (`pg_restore`; `sqlite3 ... ".restore ..."`), and the app started on the restored database
+shows the same learner the same attempts, and the certificate verifies. Every table holds the same rows."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from config import TestConfig
+from course import create_app
+from course.certificates import codes
+from course.extensions import db
+from course.models import Certificate, Role
+from tests.conftest import AuthActions
+from tests.quiz_helpers import complete_module
+
+_CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+')
+
+
+def table_rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order (the backup must hold all of them, unchanged)."""
+    engine = sa.create_engine(url)
+    try:
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            return {
+                name: [tuple(row) for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))]
+                for name, table in meta.tables.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def completed_module(app: Flask, client, login_as) -> tuple[str, str, str]:
+    """(the learner's e-mail, the attempts page they see, the certificate's code as printed)."""
+    learner = login_as(Role.LEARNER)
+    complete_module(app, client)
+    client.get("/")  # shows (and so clears) the congratulations, which a restored copy has no reason to repeat
+    with app.app_context():
+        code = db.session.scalar(sa.select(Certificate.verification_code))
+    seen = attempts_seen(client)
+    assert "Bekijk poging 1" in seen and "%" in seen, "the page lists the attempt with its score"
+    return learner.email, seen, codes.display(code)
+
+
+def attempts_seen(client) -> str:
+    """The learner's final test page from <main> on: their attempts, dates and scores."""
+    response = client.get("/toetsen/eindtoets")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    return _CSRF_VALUE.sub(r"\1", page[page.index("<main") :])  # the form token is per session
+
+
+def assert_restored_app_shows_the_same(restored_url: str, email: str, attempts_page: str, code: str) -> None:
+    restored = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=restored_url)
+    try:
+        client = restored.test_client()
+        assert AuthActions(client).login(email).status_code == 302, "the learner signs in on the restored copy"
+        assert attempts_seen(client) == attempts_page
+        verified = restored.test_client().get(f"/verifieren/{code}")
+        assert verified.status_code == 200 and "Geldig certificaat" in verified.get_data(as_text=True)
+    finally:
+        with restored.app_context():
+            db.engine.dispose()
+
+
+# --- PostgreSQL: pg_dump -Fc and pg_restore ----------------------------------------------------
+
+
+def pg_tool(name: str) -> str | None:
+    """scripts/test.sh's server's own binaries (PG_BIN), else the one on PATH."""
+    folder = os.environ.get("PG_BIN")
+    if folder and (Path(folder) / name).exists():
+        return str(Path(folder) / name)
+    return shutil.which(name)
+
+
+def libpq_url(url: str, database: str | None = None) -> str:
+    """The SQLAlchemy URL as pg_dump/pg_restore take it (no +psycopg), optionally for another database."""
+    parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    return urlunsplit(parts._replace(path=f"/{database}")) if database else urlunsplit(parts)
+
+
+def test_a_pg_dump_restored_with_pg_restore_is_the_same_site(app, client, login_as, tmp_path):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL backup (pg_dump/pg_restore): scripts/test.sh's second pass")
+    pg_dump, pg_restore = pg_tool("pg_dump"), pg_tool("pg_restore")
+    if not (pg_dump and pg_restore):
+        pytest.skip("pg_dump/pg_restore not installed (Debian: postgresql-client)")
+    email, attempts_page, code = completed_module(app, client, login_as)
+    backup = tmp_path / "hechtwijzer.dump"
+
+    # README, Production › Backups: the commands as documented.
+    subprocess.run([pg_dump, "-Fc", "-f", str(backup), "-d", libpq_url(url)], check=True, capture_output=True)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text('DROP DATABASE IF EXISTS "hechtwijzer_restored" WITH (FORCE)'))
+        conn.execute(sa.text('CREATE DATABASE "hechtwijzer_restored"'))
+    restored_url = urlunsplit(urlsplit(url)._replace(path="/hechtwijzer_restored"))
+    try:
+        subprocess.run(
+            [pg_restore, "--no-owner", "-d", libpq_url(url, "hechtwijzer_restored"), str(backup)],
+            check=True,
+            capture_output=True,
+        )
+        assert table_rows(restored_url) == table_rows(url)
+        assert_restored_app_shows_the_same(restored_url, email, attempts_page, code)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text('DROP DATABASE IF EXISTS "hechtwijzer_restored" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- SQLite: .backup (or the backup API) and .restore -----------------------------------------
+
+
+def sqlite_cli_backup(source: Path, backup: Path) -> None:
+    subprocess.run(["sqlite3", str(source), f".backup '{backup}'"], check=True, capture_output=True)
+
+
+def python_api_backup(source: Path, backup: Path) -> None:
+    # The README's one-liner for a machine without the sqlite3 program.
+    subprocess.run(
+        [
+            "python3",
+            "-c",
+            "import sqlite3, sys; src = sqlite3.connect(sys.argv[1]); dst = sqlite3.connect(sys.argv[2]); "
+            "src.backup(dst); dst.close(); src.close()",
+            str(source),
+            str(backup),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("make_backup", [sqlite_cli_backup, python_api_backup], ids=["sqlite3-cli", "python-api"])
+def test_an_sqlite_backup_restored_is_the_same_site(app, client, login_as, tmp_path, make_backup):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite backup (.backup/.restore): scripts/test.sh's first pass")
+    if shutil.which("sqlite3") is None:
+        pytest.skip("the sqlite3 program is not installed (Debian: sqlite3; scripts/test.sh installs it)")
+    email, attempts_page, code = completed_module(app, client, login_as)
+    source = Path(url.removeprefix("sqlite:///"))
+    backup, restored = tmp_path / "backup.db", tmp_path / "restored.db"
+
+    make_backup(source, backup)  # while the app has the database open, as in production
+    subprocess.run(["sqlite3", str(restored), f".restore '{backup}'"], check=True, capture_output=True)
+
+    with sqlite3.connect(restored) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    restored_url = f"sqlite:///{restored}"
+    assert table_rows(restored_url) == table_rows(url)
+    assert_restored_app_shows_the_same(restored_url, email, attempts_page, code)
