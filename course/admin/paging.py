@@ -16,15 +16,6 @@ from course.extensions import db
 PAGE_SIZE = 50
 # Counts stop here: "meer dan 10.000" (see docs/decisions.md, admin lists at size).
 COUNT_LIMIT = 10_000
-# More digits than any real page number; longer strings are not even converted.
-_MAX_DIGITS = 9
-
-
-def page_number(raw: str | None) -> int:
-    """The requested page (1 when absent, not a whole number, zero or negative)."""
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= _MAX_DIGITS:
-        return max(1, int(raw))
-    return 1
 
 
 def choice(raw: str | None, options: Collection[str], default: str) -> str:

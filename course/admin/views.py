@@ -25,6 +25,7 @@ from course.certificates.revocation import AlreadyRevoked, revoke
 from course.errors import render_error
 from course.extensions import db
 from course.models import AuditEvent, Certificate, OutboxMessage, OutboxStatus, Role, User
+from course.paging import requested_page
 from course.timeutil import local_date, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -43,7 +44,7 @@ def certificates():
     state = paging.known(request.args.get("status"), lists.CERTIFICATE_STATES)
     sort = paging.choice(request.args.get("sorteer"), lists.CERTIFICATE_SORTS, "uitgegeven")
     today = local_date(utcnow())
-    page, rows = lists.certificate_page(query, state, sort, paging.page_number(request.args.get("pagina")), today)
+    page, rows = lists.certificate_page(query, state, sort, requested_page(request.args.get("pagina")), today)
     return render_template(
         "admin/certificates.html",
         rows=rows,
@@ -164,7 +165,7 @@ def users():
     query = search_terms.recall("admin.users")
     role = paging.known(request.args.get("rol"), lists.ROLE_FILTERS)
     sort = paging.choice(request.args.get("sorteer"), lists.USER_SORTS, "naam")
-    page, rows = lists.user_page(query, role, sort, paging.page_number(request.args.get("pagina")))
+    page, rows = lists.user_page(query, role, sort, requested_page(request.args.get("pagina")))
     return render_template(
         "admin/users.html",
         rows=rows,

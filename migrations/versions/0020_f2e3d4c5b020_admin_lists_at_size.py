@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f2e3d4c5b020"
-down_revision = "e1d0c9b8a021"
+down_revision = "f1e2d3c4b019"
 branch_labels = None
 depends_on = None
 
