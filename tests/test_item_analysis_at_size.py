@@ -325,3 +325,13 @@ def reference_quiz():
     questions = tuple(Question(id=q, type="single_choice", section="1", prompt="?", options=options) for q in "abc")
     policy = Policy(3, 0, Counting.BEST, ReviewPolicy.NEVER, 70)
     return Quiz(id="t", title="T", kind=QuizKind.SUMMATIVE, description="", policy=policy, questions=questions)
+
+
+def test_without_questions_asked_together_the_reliability_cannot_be_estimated():
+    # 30 attempts of one question each: variances, but no pair of questions ever met. The page then says
+    # it cannot be estimated (it counts the attempts, not "too few"), and does not fail.
+    quiz = reference_quiz()
+    rows = [ItemRow(attempt, 100.0 * (attempt % 2), "abc"[attempt % 3], attempt % 2, "a") for attempt in range(30)]
+    result = item_analysis.reliability(quiz, rows)
+    assert (result.attempts, result.method, result.items_per_attempt) == (30, "KR-20", 1.0)
+    assert (result.coefficient, result.sem, result.minimum, result.too_few_attempts) == (None, None, 30, False)
