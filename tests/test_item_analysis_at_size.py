@@ -69,7 +69,7 @@ def seed_attempts(app, user_id: int, quiz, rng: random.Random, attempts: int, qu
             rows.append(
                 {
                     "user_id": user_id,
-                    "quiz_id": quiz.id,
+                    "quiz_id": kw.get("quiz_id", quiz.id),
                     "mode": mode,
                     "number": number,
                     "status": status,
@@ -152,15 +152,17 @@ def test_the_totals_from_sql_give_what_the_row_by_row_computation_gave(app, pers
     group_id = new_group(trainer)
     add_members(trainer, group_id, learner)
     questions = some_questions(quiz, rng, rng.choice([6, 10, 16]))
-    seed_attempts(app, learner.id, quiz, rng, rng.choice([5, 12, 31, 45, 80]), questions)
+    graded = rng.choice([5, 12, 31, 45, 80])
+    seed_attempts(app, learner.id, quiz, rng, graded, questions)
     # What the analysis leaves out: practice and unfinished attempts, and learners outside the groups.
     seed_attempts(app, learner.id, quiz, rng, 5, questions, mode=AttemptMode.PRACTICE)
     seed_attempts(app, learner.id, quiz, rng, 3, questions, mode=AttemptMode.VOIDED)
     seed_attempts(app, outsider.id, quiz, rng, 7, questions)
+    seed_attempts(app, learner.id, quiz, rng, 4, questions, quiz_id="casustoets")  # another test
     attempts = item_analysis.attempts_of_groups(quiz.id, [group_id])
     rows, totals = rows_of(app, attempts), totals_in_sql(app, attempts)
 
-    assert {r.attempt_id for r in rows} and totals.attempts == len({r.attempt_id for r in rows})
+    assert totals.attempts == len({r.attempt_id for r in rows}) == graded
     assert_same_stats(item_analysis.item_stats(quiz, totals), reference.analyse(quiz, rows))
     for minimum in (3, item_analysis.MIN_RELIABILITY_ATTEMPTS):
         assert_same_reliability(
@@ -323,3 +325,13 @@ def reference_quiz():
     questions = tuple(Question(id=q, type="single_choice", section="1", prompt="?", options=options) for q in "abc")
     policy = Policy(3, 0, Counting.BEST, ReviewPolicy.NEVER, 70)
     return Quiz(id="t", title="T", kind=QuizKind.SUMMATIVE, description="", policy=policy, questions=questions)
+
+
+def test_without_questions_asked_together_the_reliability_cannot_be_estimated():
+    # 30 attempts of one question each: variances, but no pair of questions ever met. The page then says
+    # it cannot be estimated (it counts the attempts, not "too few"), and does not fail.
+    quiz = reference_quiz()
+    rows = [ItemRow(attempt, 100.0 * (attempt % 2), "abc"[attempt % 3], attempt % 2, "a") for attempt in range(30)]
+    result = item_analysis.reliability(quiz, rows)
+    assert (result.attempts, result.method, result.items_per_attempt) == (30, "KR-20", 1.0)
+    assert (result.coefficient, result.sem, result.minimum, result.too_few_attempts) == (None, None, 30, False)
