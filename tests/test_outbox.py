@@ -234,3 +234,63 @@ def test_a_request_that_causes_mail_does_not_wait_for_a_mail_server_that_is_down
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.PENDING and as_utc(row.next_attempt_at) > utcnow()
     assert "/registreren/bevestigen/" in row.body_text  # nothing lost
+
+
+def refusing_server(port: int, stage: str, reply: str):
+    """A real SMTP server (aiosmtpd) that answers `reply` at RCPT or at DATA."""
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_RCPT(self, _server, _session, envelope, address, _options):
+            if stage == "rcpt":
+                return reply
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, _server, _session, _envelope):
+            return reply if stage == "data" else "250 OK"
+
+    return Controller(Handler(), hostname="127.0.0.1", port=port)
+
+
+def test_staff_see_the_mail_servers_refusal_by_code_without_the_address(app):
+    """What the admin's outbox page shows as the error: the kind of refusal and the server's code,
+    never the text (a server quotes the recipient's address there). The connection is closed after a
+    refusal too (pytest turns an unclosed socket into a failure)."""
+    enqueue(app, 2)
+    for stage, reply, expected in (
+        ("rcpt", "550 5.1.1 <r0@example.org>: no such user", "SMTPRecipientsRefused [550]"),
+        ("data", "451 4.3.0 try again later, r1@example.org", "SMTPDataError 451"),
+    ):
+        port = free_port()
+        controller = refusing_server(port, stage, reply)
+        controller.start()
+        try:
+            with mail_via_smtp(app, port):
+                assert send(app, limit=1).retrying == 1
+        finally:
+            controller.stop()
+        errors = [row.last_error for row in outbox_rows(app) if row.last_error]
+        assert errors[-1] == expected
+
+
+def test_retries_wait_at_most_the_longest_delay(app, monkeypatch):
+    enqueue(app)
+    monkeypatch.setitem(app.config, "OUTBOX_RETRY_MAX_SECONDS", 3 * 60)
+    delays = []
+    with mail_via_smtp(app, free_port()):
+        moment = utcnow()
+        for _ in range(5):
+            send(app, now=moment)
+            [row] = outbox_rows(app)
+            delays.append(as_utc(row.next_attempt_at) - moment)
+            moment = as_utc(row.next_attempt_at)
+    assert [round(d.total_seconds() / 60) for d in delays] == [1, 2, 3, 3, 3]
+
+
+def test_mails_go_out_oldest_first_and_a_limit_stops_the_run(app, smtp_server):
+    enqueue(app, 3)
+    assert send(app, limit=2).sent == 2
+    assert [m["To"] for m in smtp_server.messages] == ["r0@example.org", "r1@example.org"]
+    assert send(app).sent == 1
+    assert [m["To"] for m in smtp_server.messages][-1] == "r2@example.org"
