@@ -294,3 +294,30 @@ def test_mails_go_out_oldest_first_and_a_limit_stops_the_run(app, smtp_server):
     assert [m["To"] for m in smtp_server.messages] == ["r0@example.org", "r1@example.org"]
     assert send(app).sent == 1
     assert [m["To"] for m in smtp_server.messages][-1] == "r2@example.org"
+
+
+def test_the_log_follows_each_mail_by_number_without_its_address(app, monkeypatch, caplog, smtp_server):
+    """What an operator reads: queued, each failed attempt (no traceback for a server that is down),
+    given up after the last attempt, sent; by outbox number and topic, never the recipient."""
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    caplog.set_level("INFO", logger="course.outbox")
+    first, second = enqueue(app, 2)
+    with mail_via_smtp(app, free_port()):
+        moment = utcnow()
+        send(app, now=moment)
+        send(app, now=moment + timedelta(hours=1))
+    [third] = enqueue(app)
+    send(app, now=moment + timedelta(hours=2))
+    lines = [(r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "course.outbox"]
+    refused = "ConnectionRefusedError errno 111"
+    assert lines == [
+        ("INFO", f"Outbox {first}: test klaargezet", False),
+        ("INFO", f"Outbox {second}: test klaargezet", False),
+        ("WARNING", f"Outbox {first}: poging 1 mislukt ({refused}), later opnieuw", False),
+        ("WARNING", f"Outbox {second}: poging 1 mislukt ({refused}), later opnieuw", False),
+        ("ERROR", f"Outbox {first}: definitief mislukt na 2 pogingen ({refused})", False),
+        ("ERROR", f"Outbox {second}: definitief mislukt na 2 pogingen ({refused})", False),
+        ("INFO", f"Outbox {third}: test klaargezet", False),
+        ("INFO", f"Outbox {third}: test verstuurd", False),
+    ]
+    assert "@" not in caplog.text
