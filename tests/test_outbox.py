@@ -321,3 +321,50 @@ def test_the_log_follows_each_mail_by_number_without_its_address(app, monkeypatc
         ("INFO", f"Outbox {third}: test verstuurd", False),
     ]
     assert "@" not in caplog.text
+
+
+def test_a_limit_counts_mails_given_up_on_too(app, monkeypatch):
+    enqueue(app, 3)
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    with mail_via_smtp(app, free_port()):
+        report = send(app, limit=2)
+    assert (report.sent, report.retrying, report.failed) == (0, 0, 2)
+    assert [row.status for row in outbox_rows(app)] == [OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.PENDING]
+
+
+def test_the_mail_sender_leaves_rows_of_other_senders_alone(app, smtp_server):
+    from course.lti import scores
+
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                kind=scores.KIND, topic="lti.score", recipient="https://lms.example", subject="", body_text="{}"
+            )
+        )
+        db.session.commit()
+    assert send(app).handled == 0
+    [row] = outbox_rows(app)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+    assert smtp_server.messages == []
+
+
+def test_a_misconfigured_mail_backend_is_retried_and_logged_with_a_traceback(app, tmp_path, caplog):
+    """Not a network error but a setup mistake (MAIL_FILE_PATH is a file): kept for a retry, named by its
+    class for staff, and logged with the traceback that helps fixing it."""
+    from course.extensions import mail
+
+    enqueue(app)
+    not_a_folder = tmp_path / "outbox"
+    not_a_folder.write_text("")
+    saved = {key: app.config.get(key) for key in ("MAIL_BACKEND", "MAIL_FILE_PATH")}
+    app.config.update(MAIL_BACKEND="course.mail.eml_files.EmailBackend", MAIL_FILE_PATH=str(not_a_folder))
+    mail.init_app(app)
+    try:
+        assert send(app).retrying == 1
+    finally:
+        app.config.update(saved)
+        mail.init_app(app)
+    [row] = outbox_rows(app)
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "ImproperlyConfigured")
+    [warning] = [r for r in caplog.records if r.name == "course.outbox" and r.levelname == "WARNING"]
+    assert warning.exc_info and warning.exc_info[0].__name__ == "ImproperlyConfigured"
