@@ -92,6 +92,7 @@ def test_a_server_that_is_down_loses_nothing_and_the_mail_goes_out_when_it_is_ba
     assert [m["To"] for m in received] == ["r0@example.org"]
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.SENT and row.attempts == 2
+    assert row.last_error is None  # the admin page no longer shows the earlier failure for it
 
 
 def test_retries_back_off_exponentially_and_end_in_failure(app):
@@ -112,6 +113,7 @@ def test_retries_back_off_exponentially_and_end_in_failure(app):
     assert [round(d.total_seconds() / 60) for d in delays] == [1, 2, 4]
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.FAILED and row.attempts == 4 and row.body_text == ""
+    assert row.last_error == "ConnectionRefusedError errno 111"  # staff still see why it was given up
 
 
 def test_a_row_stuck_in_sending_is_taken_back_after_the_lease(app, smtp_server):
@@ -329,7 +331,9 @@ def test_a_limit_counts_mails_given_up_on_too(app, monkeypatch):
     with mail_via_smtp(app, free_port()):
         report = send(app, limit=2)
     assert (report.sent, report.retrying, report.failed) == (0, 0, 2)
-    assert [row.status for row in outbox_rows(app)] == [OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.PENDING]
+    rows = outbox_rows(app)
+    assert [row.status for row in rows] == [OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.PENDING]
+    assert rows[0].last_error == "ConnectionRefusedError errno 111"  # given up at once, the reason still shown
 
 
 def test_the_mail_sender_leaves_rows_of_other_senders_alone(app, smtp_server):
