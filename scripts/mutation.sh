@@ -31,6 +31,9 @@ for module in "${modules[@]}"; do
   # The first module also pays for one traced run of the fast suite (which tests call which function).
   # The whole output goes to a log: when the clean run fails, its pytest report is there to read.
   mkdir -p mutants
+  # Node packages the tests start (the OpenID provider of tests/oidc, vnu) are looked up next to the
+  # tests, so the copy in mutants/ needs them too: a link, not a copy.
+  [ -e mutants/node_modules ] || ln -s "$PWD/node_modules" mutants/node_modules
   if ! .venv/bin/mutmut run "$dotted.*" > "mutants/$dotted.log" 2>&1; then
     grep -E "FAILED|Error|failed" "mutants/$dotted.log" | head -n 20
     echo "mutmut failed on $dotted: see mutants/$dotted.log" >&2

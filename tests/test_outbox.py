@@ -92,6 +92,7 @@ def test_a_server_that_is_down_loses_nothing_and_the_mail_goes_out_when_it_is_ba
     assert [m["To"] for m in received] == ["r0@example.org"]
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.SENT and row.attempts == 2
+    assert row.last_error is None  # the admin page no longer shows the earlier failure for it
 
 
 def test_retries_back_off_exponentially_and_end_in_failure(app):
@@ -112,6 +113,7 @@ def test_retries_back_off_exponentially_and_end_in_failure(app):
     assert [round(d.total_seconds() / 60) for d in delays] == [1, 2, 4]
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.FAILED and row.attempts == 4 and row.body_text == ""
+    assert row.last_error == "ConnectionRefusedError errno 111"  # staff still see why it was given up
 
 
 def test_a_row_stuck_in_sending_is_taken_back_after_the_lease(app, smtp_server):
@@ -234,3 +236,139 @@ def test_a_request_that_causes_mail_does_not_wait_for_a_mail_server_that_is_down
     [row] = outbox_rows(app)
     assert row.status is OutboxStatus.PENDING and as_utc(row.next_attempt_at) > utcnow()
     assert "/registreren/bevestigen/" in row.body_text  # nothing lost
+
+
+def refusing_server(port: int, stage: str, reply: str):
+    """A real SMTP server (aiosmtpd) that answers `reply` at RCPT or at DATA."""
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_RCPT(self, _server, _session, envelope, address, _options):
+            if stage == "rcpt":
+                return reply
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, _server, _session, _envelope):
+            return reply if stage == "data" else "250 OK"
+
+    return Controller(Handler(), hostname="127.0.0.1", port=port)
+
+
+def test_staff_see_the_mail_servers_refusal_by_code_without_the_address(app):
+    """What the admin's outbox page shows as the error: the kind of refusal and the server's code,
+    never the text (a server quotes the recipient's address there). The connection is closed after a
+    refusal too (pytest turns an unclosed socket into a failure)."""
+    enqueue(app, 2)
+    for stage, reply, expected in (
+        ("rcpt", "550 5.1.1 <r0@example.org>: no such user", "SMTPRecipientsRefused [550]"),
+        ("data", "451 4.3.0 try again later, r1@example.org", "SMTPDataError 451"),
+    ):
+        port = free_port()
+        controller = refusing_server(port, stage, reply)
+        controller.start()
+        try:
+            with mail_via_smtp(app, port):
+                assert send(app, limit=1).retrying == 1
+        finally:
+            controller.stop()
+        errors = [row.last_error for row in outbox_rows(app) if row.last_error]
+        assert errors[-1] == expected
+
+
+def test_retries_wait_at_most_the_longest_delay(app, monkeypatch):
+    enqueue(app)
+    monkeypatch.setitem(app.config, "OUTBOX_RETRY_MAX_SECONDS", 3 * 60)
+    delays = []
+    with mail_via_smtp(app, free_port()):
+        moment = utcnow()
+        for _ in range(5):
+            send(app, now=moment)
+            [row] = outbox_rows(app)
+            delays.append(as_utc(row.next_attempt_at) - moment)
+            moment = as_utc(row.next_attempt_at)
+    assert [round(d.total_seconds() / 60) for d in delays] == [1, 2, 3, 3, 3]
+
+
+def test_mails_go_out_oldest_first_and_a_limit_stops_the_run(app, smtp_server):
+    enqueue(app, 3)
+    assert send(app, limit=2).sent == 2
+    assert [m["To"] for m in smtp_server.messages] == ["r0@example.org", "r1@example.org"]
+    assert send(app).sent == 1
+    assert [m["To"] for m in smtp_server.messages][-1] == "r2@example.org"
+
+
+def test_the_log_follows_each_mail_by_number_without_its_address(app, monkeypatch, caplog, smtp_server):
+    """What an operator reads: queued, each failed attempt (no traceback for a server that is down),
+    given up after the last attempt, sent; by outbox number and topic, never the recipient."""
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    caplog.set_level("INFO", logger="course.outbox")
+    first, second = enqueue(app, 2)
+    with mail_via_smtp(app, free_port()):
+        moment = utcnow()
+        send(app, now=moment)
+        send(app, now=moment + timedelta(hours=1))
+    [third] = enqueue(app)
+    send(app, now=moment + timedelta(hours=2))
+    lines = [(r.levelname, r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "course.outbox"]
+    refused = "ConnectionRefusedError errno 111"
+    assert lines == [
+        ("INFO", f"Outbox {first}: test klaargezet", False),
+        ("INFO", f"Outbox {second}: test klaargezet", False),
+        ("WARNING", f"Outbox {first}: poging 1 mislukt ({refused}), later opnieuw", False),
+        ("WARNING", f"Outbox {second}: poging 1 mislukt ({refused}), later opnieuw", False),
+        ("ERROR", f"Outbox {first}: definitief mislukt na 2 pogingen ({refused})", False),
+        ("ERROR", f"Outbox {second}: definitief mislukt na 2 pogingen ({refused})", False),
+        ("INFO", f"Outbox {third}: test klaargezet", False),
+        ("INFO", f"Outbox {third}: test verstuurd", False),
+    ]
+    assert "@" not in caplog.text
+
+
+def test_a_limit_counts_mails_given_up_on_too(app, monkeypatch):
+    enqueue(app, 3)
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    with mail_via_smtp(app, free_port()):
+        report = send(app, limit=2)
+    assert (report.sent, report.retrying, report.failed) == (0, 0, 2)
+    rows = outbox_rows(app)
+    assert [row.status for row in rows] == [OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.PENDING]
+    assert rows[0].last_error == "ConnectionRefusedError errno 111"  # given up at once, the reason still shown
+
+
+def test_the_mail_sender_leaves_rows_of_other_senders_alone(app, smtp_server):
+    from course.lti import scores
+
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                kind=scores.KIND, topic="lti.score", recipient="https://lms.example", subject="", body_text="{}"
+            )
+        )
+        db.session.commit()
+    assert send(app).handled == 0
+    [row] = outbox_rows(app)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+    assert smtp_server.messages == []
+
+
+def test_a_misconfigured_mail_backend_is_retried_and_logged_with_a_traceback(app, tmp_path, caplog):
+    """Not a network error but a setup mistake (MAIL_FILE_PATH is a file): kept for a retry, named by its
+    class for staff, and logged with the traceback that helps fixing it."""
+    from course.extensions import mail
+
+    enqueue(app)
+    not_a_folder = tmp_path / "outbox"
+    not_a_folder.write_text("")
+    saved = {key: app.config.get(key) for key in ("MAIL_BACKEND", "MAIL_FILE_PATH")}
+    app.config.update(MAIL_BACKEND="course.mail.eml_files.EmailBackend", MAIL_FILE_PATH=str(not_a_folder))
+    mail.init_app(app)
+    try:
+        assert send(app).retrying == 1
+    finally:
+        app.config.update(saved)
+        mail.init_app(app)
+    [row] = outbox_rows(app)
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "ImproperlyConfigured")
+    [warning] = [r for r in caplog.records if r.name == "course.outbox" and r.levelname == "WARNING"]
+    assert warning.exc_info and warning.exc_info[0].__name__ == "ImproperlyConfigured"

@@ -33,7 +33,9 @@ def build_message(row: OutboxMessage) -> EmailMultiAlternatives:
 
 def deliver(row: OutboxMessage) -> None:
     """Hand the message to the configured backend (SMTP or .eml files); raises when it fails."""
-    connection = mail.get_connection(fail_silently=False)
-    sent = connection.send_messages([build_message(row)])
+    # As a context manager the connection is closed also when the server refuses the message
+    # (send_messages alone leaves it open then, one socket per refused mail until garbage collection).
+    with mail.get_connection(fail_silently=False) as connection:
+        sent = connection.send_messages([build_message(row)])
     if sent != 1:
         raise RuntimeError("mail backend accepted no message")

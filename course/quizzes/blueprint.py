@@ -131,7 +131,12 @@ class MatrixRow:
 
     @property
     def total(self) -> int:
-        return sum(self.counts)
+        return row_total(self)
+
+
+def row_total(row: MatrixRow) -> int:
+    # A plain function beside the property: mutmut skips decorated functions.
+    return sum(row.counts)
 
 
 def matrix(blueprint: Blueprint, quiz: Quiz) -> list[MatrixRow]:

@@ -67,7 +67,12 @@ class ReminderReport:
 
     @property
     def total(self) -> int:
-        return sum(self.written.values())
+        return total_written(self)
+
+
+def total_written(report: ReminderReport) -> int:
+    # A plain function beside the property: mutmut skips decorated functions.
+    return sum(report.written.values())
 
 
 def _deadlines(module_id: str, today: date) -> sa.Select:
