@@ -307,8 +307,12 @@ def audit_log():
         log=log,
         actions=[(a, action_label(a)) for a in sorted(lists.audit_actions(), key=action_label)],
         action=action,
-        since=since,
-        until=until,
+        # For the links and the date fields (<input type="date"> takes jjjj-mm-dd, not a Dutch date).
+        filters={
+            "actie": action or None,
+            "van": since.isoformat() if since else None,
+            "tot": until.isoformat() if until else None,
+        },
     )
 
 
