@@ -1,7 +1,7 @@
 """admin lists at size: indexes for the paged user list, certificate list and audit log
 
 Revision ID: f2e3d4c5b020
-Revises: e1d0c9b8a021
+Revises: f1e2d3c4b019
 Create Date: 2026-12-01 22:20:00
 
 The admin lists are paged and sorted in SQL (issue 15, item 1); each sort order ends on the id, and
