@@ -355,7 +355,9 @@ def test_the_page_costs_the_same_statements_for_3_and_60_learners(app, trainer):
     counted = {}
     for size in (3, 60):
         group_id = random_group(app, trainer.id, seed=size, learners=size)
-        for params in ({}, {"sorteer": "activiteit", "volgorde": "aflopend", "status": "bezig"}):
+        # No status filter: which status a seeded learner has depends on the real date the page is asked
+        # on (the seeds are fixed around TODAY), and an empty page rightly skips the per-row statements.
+        for params in ({}, {"sorteer": "activiteit", "volgorde": "aflopend"}):
             responses = []
             statements = statements_during(
                 app,
@@ -364,9 +366,10 @@ def test_the_page_costs_the_same_statements_for_3_and_60_learners(app, trainer):
                 ),
             )
             assert responses[0].status_code == 200
+            assert len(shown_ids(text(responses[0]))) == min(size, dashboard.PAGE_SIZE), "the page shows its rows"
             counted[(size, tuple(params))] = len(statements)
     assert counted[(3, ())] == counted[(60, ())]
-    assert counted[(3, ("sorteer", "volgorde", "status"))] == counted[(60, ("sorteer", "volgorde", "status"))]
+    assert counted[(3, ("sorteer", "volgorde"))] == counted[(60, ("sorteer", "volgorde"))]
 
 
 @pytest.fixture
