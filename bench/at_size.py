@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bench.database import fresh_app
 from bench.seed_at_size import PASSWORD, SeededInstitute, seed_at_size
 
 GROWTH_LIMIT = 2.0
@@ -276,21 +277,6 @@ def _status_kb(key: str) -> int | None:
 
 
 # --- one size ----------------------------------------------------------------------------------------
-
-
-def fresh_app(url: str) -> Flask:
-    from flask_migrate import upgrade
-
-    from config import TestConfig
-    from course import create_app
-    from course.extensions import db
-    from tests.conftest import reset_schema
-
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        reset_schema(db.engine)
-        upgrade()
-    return app
 
 
 def run_size(url: str, learners: int, args: argparse.Namespace) -> SizeRun:

@@ -12,10 +12,7 @@ import statistics
 import tempfile
 import time
 
-from flask_migrate import upgrade
-
-from config import TestConfig
-from course import create_app
+from bench.database import fresh_app
 from course.auth import accounts
 from course.extensions import db
 from course.models import Role
@@ -29,12 +26,8 @@ def main() -> int:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    app = fresh_app(url)
     with app.app_context():
-        from tests.conftest import reset_schema
-
-        reset_schema(db.engine)
-        upgrade()
         trainer = accounts.create_user("trainer@bench.example", "Bench Trainer", "bench-password-123", Role.TRAINER)
         db.session.commit()
         groups = {}

@@ -27,10 +27,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 
-from config import TestConfig
-from course import create_app
+from bench.database import fresh_app
 from course.auth import accounts
 from course.extensions import db
 from course.models import (
@@ -255,12 +253,8 @@ def main() -> int:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    app = fresh_app(url)
     with app.app_context():
-        from tests.conftest import reset_schema
-
-        reset_schema(db.engine)
-        upgrade()
         trainer = accounts.create_user("trainer@bench.example", "Bench Trainer", PASSWORD, Role.TRAINER)
         learner = accounts.create_user("learner@bench.example", "Bench Cursist", PASSWORD, Role.LEARNER)
         db.session.commit()

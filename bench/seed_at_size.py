@@ -688,10 +688,7 @@ def seed_at_size(
 
 
 def main() -> int:
-    from flask_migrate import upgrade
-
-    from config import TestConfig
-    from course import create_app
+    from bench.database import fresh_app
     from course.extensions import db
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -701,12 +698,8 @@ def main() -> int:
     args = parser.parse_args()
     for learners in args.learners:
         url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/seed.db"
-        app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+        app = fresh_app(url)
         with app.app_context():
-            from tests.conftest import reset_schema
-
-            reset_schema(db.engine)
-            upgrade()
             seeded = seed_at_size(db.engine, app.extensions["catalog"], learners, args.seed)
             answers = seeded.rows.get("attempt_items", 0)
             print(
