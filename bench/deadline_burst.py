@@ -114,8 +114,10 @@ def driver(base: str, plan: list[tuple[str, int]], barrier, zero, queue) -> None
             return Finish(0, 0.0, 0.0, 0.0, False)
         return finish(sessions[email], base, attempt_id, form, due)
 
+    # In the order of the schedule: the pool hands out work in its input order, so a thread asleep until
+    # a late moment must never hold up a finish that is due before it.
     with ThreadPoolExecutor(max_workers=BURST_THREADS) as pool:
-        finishes = list(pool.map(at_its_moment, plan))
+        finishes = list(pool.map(at_its_moment, sorted(plan, key=lambda item: item[1])))
     queue.put((statuses, finishes))
 
 
