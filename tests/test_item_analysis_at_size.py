@@ -247,7 +247,7 @@ def page_with(app, trainer, learner, group_id: int, attempts: int, seed: int) ->
 
     statements = statements_during(app, visit)
     assert found["response"].status_code == 200
-    assert f"Gebaseerd op {attempts} afgeronde pogingen." in text(found["response"])
+    assert f"over {attempts} afgeronde pogingen." in text(found["response"])
     return statements
 
 
