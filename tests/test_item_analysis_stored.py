@@ -19,6 +19,7 @@ from course.catalog.access import get_catalog
 from course.extensions import db
 from course.models import ItemAnalysisResult, Role
 from course.trainer import item_analysis, stored_analysis
+from tests.conftest import PASSWORD
 from tests.helpers import add_members, new_group, post, seed_attempts, some_questions, statements_during, text
 
 # The page's clock (Amsterdam is an hour ahead in December: 10:00 UTC reads as 11:00).
@@ -256,3 +257,27 @@ def test_a_view_of_a_stored_result_sends_as_many_statements_for_sixty_attempts_a
     assert len(few_statements) == len(_stored_view(app, trainer, many))
     # Nothing of the answers is read: the stored row and one count of newer attempts.
     assert not any("attempt_items" in statement for statement in few_statements)
+
+
+def test_a_learner_without_finished_attempts_joining_keeps_the_stored_result(app, person, clock):
+    # Most joins are new learners: they change no analysis, so it is not thrown away (and recomputed).
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=16)
+    assert trainer.client.get(PAGE).status_code == 200
+    assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    before = stored_rows(app)
+    add_members(trainer, group_id, person(Role.LEARNER, "Nieuwe Cursist"))
+    assert stored_rows(app) == before
+
+
+def test_an_erased_learner_no_longer_counts(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=17)
+    _, leaving = group_with_attempts(app, person, trainer, 2, seed=18)
+    assert "over 5 afgeronde pogingen." in text(trainer.client.get(PAGE))
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={group_id}"))
+    erased = post(leaving.client, "/account/verwijderen", {"password": PASSWORD, "confirm": "y"})
+    assert erased.status_code == 302
+    # Their group's and "all groups" are recomputed without them; the other group's stays as it was.
+    assert [(scope, n) for _, _, scope, _, n, _ in stored_rows(app)] == [(str(group_id), 3)]
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(PAGE))
