@@ -24,6 +24,7 @@ from course.names import InvalidName
 from course.quizzes import blueprint, item_writing
 from course.reminders import sending as reminders
 from course.timeutil import utcnow
+from course.trainer import stored_analysis
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -209,6 +210,14 @@ def send_reminders() -> None:
     report = reminders.send_reminders(current_app.extensions["catalog"], utcnow())
     counts = ", ".join(f"{kind.label}: {count}" for kind, count in sorted(report.written.items()))
     click.echo(f"Herinneringen: {report.total} klaargezet{f' ({counts})' if counts else ''}.")
+
+
+@course_cli.command("recompute-item-analyses")
+def recompute_item_analyses() -> None:
+    """Recompute every stored item analysis with newer finished attempts (run it hourly)."""
+    quizzes = {quiz.id: quiz for quiz in current_app.extensions["catalog"].quizzes}
+    recomputed, fresh = stored_analysis.recompute_stale(db.session, quizzes, utcnow())
+    click.echo(f"Itemanalyses: {recomputed} opnieuw berekend, {fresh} al bij.")
 
 
 @course_cli.command("prune")

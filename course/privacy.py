@@ -42,6 +42,7 @@ from course.models import (
     Group,
     GroupMember,
     Invitation,
+    ItemAnalysisResult,
     LessonRead,
     LoginFailure,
     LoginSession,
@@ -56,6 +57,7 @@ from course.models import (
     User,
 )
 from course.timeutil import utcnow
+from course.trainer import stored_analysis
 
 log = logging.getLogger(__name__)
 # Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
@@ -90,6 +92,10 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ),
     ("reminders_sent", "user_id"): ("exported (kind, occasion, when)", "deleted"),
     ("reflections", "user_id"): ("exported (module, lesson, text, shared or not, dates)", "deleted"),
+    ("item_analysis_results", "trainer_id"): (
+        "not exported: statistics over the trainer's groups, no one's answers",
+        "deleted (and with a learner, the stored analyses that counted their attempts)",
+    ),
     ("lti_grade_links", "user_id"): (
         "exported with the scores reported to the LMS",
         "deleted with their scores; scores not yet posted are dropped",
@@ -421,6 +427,9 @@ def erase_user(user: User, actor: User | None) -> None:
         raise ErasureRefused("Dit account leidt nog groepen. Verwijder die groepen eerst.")
     execute = db.session.execute
     execute(sa.delete(LessonRead).where(LessonRead.user_id == uid))
+    # Stored item analyses counting their attempts are recomputed without them on the next view.
+    stored_analysis.forget_member(db.session, uid)
+    execute(sa.delete(ItemAnalysisResult).where(ItemAnalysisResult.trainer_id == uid))
     execute(sa.delete(Reflection).where(Reflection.user_id == uid))
     attempt_ids = sa.select(Attempt.id).where(Attempt.user_id == uid).scalar_subquery()
     execute(sa.delete(AttemptItem).where(AttemptItem.attempt_id.in_(attempt_ids)))

@@ -3,6 +3,7 @@ counting SQL statements, and the trainer's group actions. (Quiz attempts: tests/
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from jinja2 import meta
 from sqlalchemy import event
 
 from course.extensions import db
-from course.models import Invitation
+from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Invitation
+from course.quizzes.definitions import Question
+from course.quizzes.grading import grade
 from course.timeutil import local_date, utcnow
 from tests.conftest import Person, csrf_token
 from tests.quiz_helpers import attempt_id_from, complete, start
@@ -183,3 +186,76 @@ def mail_sample_context(app, name: str) -> dict[str, object]:
         else:
             context[variable] = f"Voorbeeld {variable}"
     return context
+
+
+# --- item analysis: attempts inserted in bulk ----------------------------------------------------------
+
+
+def some_questions(quiz, rng: random.Random, count: int) -> list[Question]:
+    """A mix of every question type the quiz has (matching, multiple response, single choice)."""
+    by_type: dict[str, list[Question]] = {}
+    for question in quiz.all_questions:
+        by_type.setdefault(question.type, []).append(question)
+    chosen = [q for questions in by_type.values() for q in questions[:2]]
+    rest = [q for q in quiz.all_questions if q not in chosen]
+    return chosen + rng.sample(rest, max(0, count - len(chosen)))
+
+
+def random_response(question: Question, rng: random.Random):
+    if rng.random() < 0.05:
+        return None  # left open
+    if question.type == "matching":
+        placed = rng.sample(question.items, rng.randint(0, len(question.items)))
+        return {item.id: rng.choice(question.categories).id for item in placed}
+    ids = [o.id for o in question.options]
+    if question.type == "multiple_response":
+        return rng.sample(ids, rng.randint(0, len(ids)))
+    return rng.choice(ids)
+
+
+def seed_attempts(app, user_id: int, quiz, rng: random.Random, attempts: int, questions: list[Question], **kw) -> None:
+    """Finished graded attempts of `user_id` with answers graded as the app grades them; attempt percents
+    on a coarse scale, so equal percents (ties in the ranking) are common. Options: mode, status,
+    quiz_id, finished_at."""
+    mode, status = kw.get("mode", AttemptMode.GRADED), kw.get("status", AttemptStatus.FINISHED)
+    with app.app_context():
+        first = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Attempt.number), 0))) + 1
+        rows, items = [], []
+        for number in range(first, first + attempts):
+            asked = rng.sample(questions, rng.randint(1, min(len(questions), 8)))
+            rows.append(
+                {
+                    "user_id": user_id,
+                    "quiz_id": kw.get("quiz_id", quiz.id),
+                    "mode": mode,
+                    "number": number,
+                    "status": status,
+                    "content_version": "test",
+                    "percent": float(rng.choice(range(0, 101, 10))),
+                    "finished_at": kw.get("finished_at"),
+                }
+            )
+            graded = []
+            for position, question in enumerate(asked):
+                response = random_response(question, rng)
+                # A few answers are not scored (an unfinished page): they count for nothing.
+                score = None if rng.random() < 0.03 else grade(question, response).score
+                graded.append((position, question.id, response, score))
+            items.append(graded)
+        ids = db.session.scalars(sa.insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True), rows).all()
+        db.session.execute(
+            sa.insert(AttemptItem),
+            [
+                {
+                    "attempt_id": attempt_id,
+                    "position": position,
+                    "question_id": question_id,
+                    "option_order": [],
+                    "response": response,
+                    "score": score,
+                }
+                for attempt_id, graded in zip(ids, items, strict=True)
+                for position, question_id, response, score in graded
+            ],
+        )
+        db.session.commit()

@@ -157,6 +157,8 @@ EXPECTED: dict[tuple[str, str], dict] = {
     ("trainer.index", "GET"): staff_only(200),
     ("trainer.create_group", "POST"): staff_only(302),
     ("trainer.item_analysis", "GET"): staff_only(200),
+    # no stored result yet for this trainer: computed and stored, back to the page
+    ("trainer.recompute_item_analysis", "POST"): staff_only(302),
     # someone else's (here: no one's) group does not exist for a trainer
     ("trainer.group", "GET"): staff_only(404),
     ("trainer.search_group", "POST"): staff_only(404),

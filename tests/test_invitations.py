@@ -118,7 +118,7 @@ def test_until_they_accept_the_trainer_sees_nothing_of_an_invited_learner(app, p
     assert trainer.client.get(f"{base}/pogingen/{attempt_id}").status_code == 404
     assert "Anna Geheim" not in text(trainer.client.get(f"{base}/accreditatie.csv"))
     analysis = text(trainer.client.get(f"/trainer/toetsen/eindtoets/analyse?groep={group_id}"))
-    assert "Gebaseerd op 0 afgeronde pogingen." in analysis
+    assert "over 0 afgeronde pogingen." in analysis
 
     inv = invitation(app, group_id, learner.email)
     assert "Je bent lid van de groep" in text(answer(learner.client, inv.id, "accepteren"))
@@ -127,7 +127,7 @@ def test_until_they_accept_the_trainer_sees_nothing_of_an_invited_learner(app, p
     assert trainer.client.get(f"{base}/pogingen/{attempt_id}").status_code == 200
     assert "geaccepteerd" in text(trainer.client.get(base))
     analysis = text(trainer.client.get(f"/trainer/toetsen/eindtoets/analyse?groep={group_id}"))
-    assert "Gebaseerd op 1 afgeronde poging." in analysis
+    assert "over 1 afgeronde poging." in analysis
 
 
 # --- the invitee answers -----------------------------------------------------------------------

@@ -16,11 +16,10 @@ from course.catalog.access import get_catalog
 from course.extensions import db
 from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Role
 from course.quizzes.definitions import Question
-from course.quizzes.grading import grade
 from course.trainer import item_analysis
 from course.trainer.item_analysis import ItemRow, Reliability
 from tests import item_analysis_reference as reference
-from tests.helpers import add_members, new_group, statements_during, text
+from tests.helpers import add_members, new_group, seed_attempts, some_questions, statements_during, text
 
 APPROX = {"rel": 1e-9, "abs": 1e-9}
 
@@ -33,74 +32,6 @@ def same(found: float | None, expected: float | None) -> bool:
 def quiz_of(app):
     with app.app_context():
         return get_catalog().quiz("eindtoets")
-
-
-def some_questions(quiz, rng: random.Random, count: int) -> list[Question]:
-    """A mix of every question type the quiz has (matching, multiple response, single choice)."""
-    by_type: dict[str, list[Question]] = {}
-    for question in quiz.all_questions:
-        by_type.setdefault(question.type, []).append(question)
-    chosen = [q for questions in by_type.values() for q in questions[:2]]
-    rest = [q for q in quiz.all_questions if q not in chosen]
-    return chosen + rng.sample(rest, max(0, count - len(chosen)))
-
-
-def random_response(question: Question, rng: random.Random):
-    if rng.random() < 0.05:
-        return None  # left open
-    if question.type == "matching":
-        placed = rng.sample(question.items, rng.randint(0, len(question.items)))
-        return {item.id: rng.choice(question.categories).id for item in placed}
-    ids = [o.id for o in question.options]
-    if question.type == "multiple_response":
-        return rng.sample(ids, rng.randint(0, len(ids)))
-    return rng.choice(ids)
-
-
-def seed_attempts(app, user_id: int, quiz, rng: random.Random, attempts: int, questions: list[Question], **kw) -> None:
-    """Finished graded attempts of `user_id` with answers graded as the app grades them; attempt percents
-    on a coarse scale, so equal percents (ties in the ranking) are common."""
-    mode, status = kw.get("mode", AttemptMode.GRADED), kw.get("status", AttemptStatus.FINISHED)
-    with app.app_context():
-        first = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Attempt.number), 0))) + 1
-        rows, items = [], []
-        for number in range(first, first + attempts):
-            asked = rng.sample(questions, rng.randint(1, min(len(questions), 8)))
-            rows.append(
-                {
-                    "user_id": user_id,
-                    "quiz_id": kw.get("quiz_id", quiz.id),
-                    "mode": mode,
-                    "number": number,
-                    "status": status,
-                    "content_version": "test",
-                    "percent": float(rng.choice(range(0, 101, 10))),
-                }
-            )
-            graded = []
-            for position, question in enumerate(asked):
-                response = random_response(question, rng)
-                # A few answers are not scored (an unfinished page): they count for nothing.
-                score = None if rng.random() < 0.03 else grade(question, response).score
-                graded.append((position, question.id, response, score))
-            items.append(graded)
-        ids = db.session.scalars(sa.insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True), rows).all()
-        db.session.execute(
-            sa.insert(AttemptItem),
-            [
-                {
-                    "attempt_id": attempt_id,
-                    "position": position,
-                    "question_id": question_id,
-                    "option_order": [],
-                    "response": response,
-                    "score": score,
-                }
-                for attempt_id, graded in zip(ids, items, strict=True)
-                for position, question_id, response, score in graded
-            ],
-        )
-        db.session.commit()
 
 
 def rows_of(app, attempts: sa.Select) -> list[ItemRow]:
@@ -247,7 +178,7 @@ def page_with(app, trainer, learner, group_id: int, attempts: int, seed: int) ->
 
     statements = statements_during(app, visit)
     assert found["response"].status_code == 200
-    assert f"Gebaseerd op {attempts} afgeronde pogingen." in text(found["response"])
+    assert f"over {attempts} afgeronde pogingen." in text(found["response"])
     return statements
 
 

@@ -20,6 +20,7 @@ from course.models import (
     ExternalIdentity,
     Group,
     GroupMember,
+    ItemAnalysisResult,
     LtiContext,
     LtiGradeLink,
     LtiLaunchValue,
@@ -30,6 +31,7 @@ from course.models import (
     User,
 )
 from course.timeutil import utcnow
+from course.trainer import stored_analysis
 from tests.conftest import PASSWORD, AuthActions, csrf_token
 from tests.lti_platform import CLIENT_ID, INSTRUCTOR, LEARNER, MENTOR, TestPlatform, rsa_pem_pair
 from tests.quiz_helpers import complete_module, pass_quiz
@@ -518,6 +520,12 @@ def test_lti_sync_adds_linked_learners_and_removes_those_gone_keeping_their_work
            email="dirk@lms.example.org", **COURSE)  # fmt: skip
     launch(client, local_lms, "learner-2", name="Tweede Cursist", email="twee@lms.example.org", **COURSE)
     pass_quiz(app, client, "eindtoets")
+    # The trainer's item analysis of the group, stored while learner-2's attempt still counted.
+    with app.app_context():
+        group = _db.session.scalar(sa.select(Group))
+        quiz = app.extensions["catalog"].quiz("eindtoets")
+        stored_analysis.compute(_db.session, quiz, group.trainer_id, group.id, [group.id], utcnow())
+        _db.session.commit()
     local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
     local_lms.members = [
         {"user_id": "learner-early", "roles": LEARNER, "status": "Active"},
@@ -531,6 +539,8 @@ def test_lti_sync_adds_linked_learners_and_removes_those_gone_keeping_their_work
     with app.app_context():
         left = _db.session.scalar(sa.select(User).where(User.display_name == "Tweede Cursist"))
         assert _db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(Attempt.user_id == left.id))
+        # Their attempt no longer counts for the group: the stored analysis is gone, the next view recomputes it.
+        assert _db.session.scalar(sa.select(sa.func.count()).select_from(ItemAnalysisResult)) == 0
 
 
 def test_lti_sync_with_the_platform_down_changes_nothing(app, client, local_lms, runner):

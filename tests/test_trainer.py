@@ -901,7 +901,7 @@ def test_item_analysis_counts_only_the_trainers_own_learners(app, trainer, perso
     response = trainer.client.get("/trainer/toetsen/eindtoets/analyse")
     page = text(response)
     assert response.status_code == 200
-    assert "Gebaseerd op 2 afgeronde pogingen." in page
+    assert "over 2 afgeronde pogingen." in page
     sections = item_sections(page)
     quiz = catalog(app).quiz("eindtoets")
     assert len(sections) == len(quiz.all_questions)
@@ -930,9 +930,9 @@ def test_item_analysis_counts_only_the_trainers_own_learners(app, trainer, perso
     assert "Nog te weinig antwoorden (2 van de minstens 10) voor een oordeel over deze vraag." in rest
 
     # The other trainer sees only their own learner; a group filter narrows it down.
-    assert "Gebaseerd op 1 afgeronde poging." in text(other_trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
+    assert "over 1 afgeronde poging." in text(other_trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
     narrowed = trainer.client.get(f"/trainer/toetsen/eindtoets/analyse?groep={empty_group}")
-    assert "Gebaseerd op 0 afgeronde pogingen." in text(narrowed)
+    assert "over 0 afgeronde pogingen." in text(narrowed)
     assert trainer.client.get(f"/trainer/toetsen/eindtoets/analyse?groep={other_group}").status_code == 404
     assert trainer.client.get("/trainer/toetsen/bestaat-niet/analyse").status_code == 404
 
@@ -942,9 +942,9 @@ def test_reset_attempts_leave_the_item_analysis(app, trainer, person):
     group_id = new_group(trainer)
     add_members(trainer, group_id, learner)
     attempt_id = finish_quiz(app, learner, "eindtoets")
-    assert "Gebaseerd op 1 afgeronde poging." in text(trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
+    assert "over 1 afgeronde poging." in text(trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
     reset(trainer, group_id, attempt_id, "Technische storing")
-    assert "Gebaseerd op 0 afgeronde pogingen." in text(trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
+    assert "over 0 afgeronde pogingen." in text(trainer.client.get("/trainer/toetsen/eindtoets/analyse"))
 
 
 # --- item analysis: the statistics (pure) ---------------------------------------------------------------------------

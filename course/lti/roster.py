@@ -23,6 +23,7 @@ from course.lti.scores import _TimeoutSession
 from course.lti.tool import registration_for
 from course.models import ExternalIdentity, Group, GroupMember, LtiContext, LtiPlatform, Role, User
 from course.timeutil import utcnow
+from course.trainer import stored_analysis
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def _join(group_id: int, user_id: int) -> bool:
     if exists is not None:
         return False
     db.session.add(GroupMember(group_id=group_id, user_id=user_id))
+    stored_analysis.forget_for_members(db.session, group_id, [user_id])
     return True
 
 
@@ -108,6 +110,7 @@ def sync(context: LtiContext) -> SyncReport:
             sa.delete(GroupMember).where(GroupMember.group_id == context.group_id, GroupMember.user_id.in_(gone))
         )
         report.left = result.rowcount
+        stored_analysis.forget_for_members(db.session, context.group_id, gone)
     context.synced_at = utcnow()
     if report.joined or report.left:
         audit.record(None, "lti_roster_synced", "group", context.group_id, joined=report.joined, left=report.left)

@@ -1,6 +1,7 @@
 """Typed models, one module per domain."""
 
 from course.models.account_token import AccountToken, TokenPurpose
+from course.models.analysis import ALL_GROUPS, ItemAnalysisResult
 from course.models.attempt import Attempt, AttemptDecision, AttemptItem, AttemptMode, AttemptStatus
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
@@ -19,6 +20,7 @@ from course.models.sso import OidcProvider, PasswordlessDomain
 from course.models.user import Role, User
 
 __all__ = [
+    "ALL_GROUPS",
     "AccountToken",
     "Assignment",
     "Attempt",
@@ -35,6 +37,7 @@ __all__ = [
     "GroupMember",
     "Invitation",
     "InvitationStatus",
+    "ItemAnalysisResult",
     "LessonRead",
     "LoginFailure",
     "LoginSession",

@@ -40,6 +40,8 @@ class Attempt(db.Model):
         sa.Index("ix_attempts_user_quiz", "user_id", "quiz_id"),
         # The trainer dashboard's per-learner aggregates (count, last start and finish), from the index alone.
         sa.Index("ix_attempts_user_mode_times", "user_id", "mode", "started_at", "finished_at"),
+        # The item analysis page's one cheap count: attempts at a quiz finished after its stored result.
+        sa.Index("ix_attempts_quiz_finished_at", "quiz_id", "finished_at"),
         sa.Index(
             "uq_attempts_one_open_graded",
             "user_id",

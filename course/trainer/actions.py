@@ -7,6 +7,7 @@ from datetime import datetime
 from course import audit
 from course.extensions import db
 from course.models import Attempt, AttemptGrant, AttemptMode, AttemptStatus, User
+from course.trainer import stored_analysis
 
 
 class NotResettable(Exception):
@@ -30,6 +31,8 @@ def reset_attempt(trainer: User, attempt: Attempt, reason: str, now: datetime) -
         attempt.status = AttemptStatus.FINISHED
         attempt.finished_at = now
     attempt.revision += 1  # an open tab of the learner can no longer save into it
+    # The stored item analyses of this quiz counted it: the next view computes them without it.
+    stored_analysis.forget_quiz(db.session, attempt.quiz_id)
     audit.record(
         trainer.id,
         "attempt.reset",

@@ -35,9 +35,10 @@ from course.models import (
     User,
 )
 from course.quizzes import attempts as quiz_attempts
+from course.quizzes.definitions import Quiz
 from course.quizzes.presenting import present
 from course.timeutil import local_date, utcnow
-from course.trainer import actions, charts, dashboard, exports, groups
+from course.trainer import actions, charts, dashboard, exports, groups, stored_analysis
 from course.trainer import item_analysis as analysis
 from course.trainer.forms import AssignForm, CsvForm, EmptyForm, GroupForm, InviteForm, ReasonForm
 
@@ -435,18 +436,24 @@ def export_xlsx(group_id: int):
     )
 
 
+def _analysis_scope(quiz_id: str) -> tuple[Quiz, list[Group], int | None, list[int]]:
+    """The quiz, the trainer's groups, the chosen group (None: all of them) and the group ids in scope."""
+    quiz = get_catalog().quiz(quiz_id) or abort(404)
+    own = _own_groups()
+    selected = request.values.get("groep", type=int)
+    scope = [g.id for g in own if selected is None or g.id == selected]
+    if selected is not None and not scope:
+        abort(404)
+    return quiz, own, selected, scope
+
+
 @bp.get("/toetsen/<quiz_id>/analyse")
 @trainers
 def item_analysis(quiz_id: str):
-    catalog = get_catalog()
-    quiz = catalog.quiz(quiz_id) or abort(404)
-    own = _own_groups()
-    selected = request.args.get("groep", type=int)
-    scope = [g for g in own if selected is None or g.id == selected]
-    if selected is not None and not scope:
-        abort(404)
-    totals = analysis.collect(db.session, analysis.attempts_of_groups(quiz.id, [g.id for g in scope]))
-    stats = analysis.item_stats(quiz, totals)
+    quiz, own, selected, group_ids = _analysis_scope(quiz_id)
+    shown = stored_analysis.current(db.session, quiz, current_user.id, selected, group_ids, utcnow())
+    db.session.commit()  # a result computed on this first view is kept for the next
+    stats = shown.analysis.stats
     return render_template(
         "trainer/item_analysis.html",
         quiz=quiz,
@@ -458,9 +465,28 @@ def item_analysis(quiz_id: str):
             charts.option_chart([(o.label, o.count, o.share, o.correct) for o in s.options]) if s.answered else None
             for s in stats
         ],
-        reliability=analysis.reliability_of(quiz, totals),
-        attempts=totals.attempts,
+        reliability=shown.analysis.reliability,
+        attempts=shown.analysis.attempts,
+        computed_at=shown.analysis.computed_at,
+        newer=shown.newer,
         min_answers=analysis.MIN_ANSWERS_FOR_FLAGS,
         groups=own,
         selected=selected,
+        form=EmptyForm(),
     )
+
+
+@bp.post("/toetsen/<quiz_id>/analyse/opnieuw")
+@trainers
+def recompute_item_analysis(quiz_id: str):
+    quiz, _, selected, group_ids = _analysis_scope(quiz_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    now = utcnow()
+    if stored_analysis.too_soon(stored_analysis.stored_row(db.session, quiz.id, current_user.id, selected), now):
+        flash("De itemanalyse is minder dan een minuut geleden berekend. Probeer het over een minuut opnieuw.", "error")
+    else:
+        stored_analysis.compute(db.session, quiz, current_user.id, selected, group_ids, now)
+        db.session.commit()
+        flash("De itemanalyse is opnieuw berekend.", "success")
+    return redirect(url_for("trainer.item_analysis", quiz_id=quiz.id, groep=selected))

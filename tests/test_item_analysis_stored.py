@@ -1,0 +1,283 @@
+"""The item analysis page shows a stored result with the moment it was computed (docs/decisions.md):
+the first view of a scope computes and stores it, later views read it and count the finished attempts
+that came since; "Nu opnieuw berekenen" (once a minute per scope) and `flask course
+recompute-item-analyses` (only stale scopes) compute it again. What is stored is exactly what a fresh
+computation gives; a stored result that does not parse or belongs to another version of the quiz is
+recomputed, never shown and never a 500."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from course.catalog.access import get_catalog
+from course.extensions import db
+from course.models import ItemAnalysisResult, Role
+from course.trainer import item_analysis, stored_analysis
+from tests.conftest import PASSWORD
+from tests.helpers import add_members, new_group, post, seed_attempts, some_questions, statements_during, text
+
+# The page's clock (Amsterdam is an hour ahead in December: 10:00 UTC reads as 11:00).
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+PAGE = "/trainer/toetsen/eindtoets/analyse"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The page's and the button's now, moved by the test."""
+    now = {"at": T0}
+    monkeypatch.setattr("course.trainer.views.utcnow", lambda: now["at"])
+    return now
+
+
+def tokenless(page: str) -> str:
+    """The page without its CSRF tokens (signed anew on every request)."""
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]*"', r"\1", page)
+
+
+def quiz_of(app):
+    with app.app_context():
+        return get_catalog().quiz("eindtoets")
+
+
+def stored_rows(app) -> list[tuple]:
+    with app.app_context():
+        return [
+            (row.trainer_id, row.quiz_id, row.scope, row.group_id, row.attempts, row.computed_at.replace(tzinfo=UTC))
+            for row in db.session.scalars(sa.select(ItemAnalysisResult).order_by(ItemAnalysisResult.id))
+        ]
+
+
+def group_with_attempts(app, person, trainer, attempts: int, seed: int, **kw) -> tuple[int, object]:
+    learner = person(Role.LEARNER, f"Cursist {seed}")
+    group_id = new_group(trainer, f"Groep {seed}")
+    add_members(trainer, group_id, learner)
+    quiz = quiz_of(app)
+    rng = random.Random(seed)
+    seed_attempts(
+        app, learner.id, quiz, rng, attempts, some_questions(quiz, rng, 12), finished_at=T0 - timedelta(days=1)
+    )
+    return group_id, learner
+
+
+def test_the_stored_result_is_what_a_fresh_computation_gives(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 45, seed=3)
+    page = text(trainer.client.get(f"{PAGE}?groep={group_id}"))
+    assert "Berekend op 1 dec 2026 11:00 over 45 afgeronde pogingen." in page
+    assert "nog niet meegeteld" not in page
+
+    quiz = quiz_of(app)
+    with app.app_context():
+        totals = item_analysis.collect(db.session, item_analysis.attempts_of_groups(quiz.id, [group_id]))
+        row = stored_analysis.stored_row(db.session, quiz.id, trainer.id, group_id)
+        stored = stored_analysis.read(quiz, row)
+    # Equal, not approximately: JSON keeps every digit of a float.
+    assert stored.stats == item_analysis.item_stats(quiz, totals)
+    assert stored.reliability == item_analysis.reliability_of(quiz, totals)
+    assert stored.reliability.coefficient is not None
+    assert (stored.attempts, stored.computed_at) == (45, T0)
+    # The page read from the stored result shows the same as the first view that computed it.
+    assert tokenless(text(trainer.client.get(f"{PAGE}?groep={group_id}"))) == tokenless(page)
+
+
+def test_newer_attempts_are_counted_and_the_button_counts_them_once_a_minute(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, learner = group_with_attempts(app, person, trainer, 12, seed=4)
+    url = f"{PAGE}?groep={group_id}"
+    assert "over 12 afgeronde pogingen." in text(trainer.client.get(url))
+
+    quiz = quiz_of(app)
+    rng = random.Random(5)
+    seed_attempts(app, learner.id, quiz, rng, 2, some_questions(quiz, rng, 12), finished_at=T0 + timedelta(minutes=5))
+    clock["at"] = T0 + timedelta(minutes=10)
+    page = text(trainer.client.get(url))
+    assert (
+        "Berekend op 1 dec 2026 11:00 over 12 afgeronde pogingen. <strong>2 nieuwere pogingen zijn nog niet meegeteld."
+        in page
+    )
+    assert "Nu opnieuw berekenen" in page
+
+    button = "/trainer/toetsen/eindtoets/analyse/opnieuw"
+    response = post(trainer.client, button, {"groep": group_id}, follow_redirects=True)
+    page = text(response)
+    assert response.request.path == PAGE and response.request.args["groep"] == str(group_id)
+    assert "De itemanalyse is opnieuw berekend." in page
+    assert "Berekend op 1 dec 2026 11:10 over 14 afgeronde pogingen." in page
+    assert "nog niet meegeteld" not in page
+
+    # A second press within the minute: a Dutch message, the stored result untouched.
+    before = stored_rows(app)
+    clock["at"] = T0 + timedelta(minutes=10, seconds=59)
+    page = text(post(trainer.client, button, {"groep": group_id}, follow_redirects=True))
+    assert "De itemanalyse is minder dan een minuut geleden berekend. Probeer het over een minuut opnieuw." in page
+    assert stored_rows(app) == before
+    clock["at"] = T0 + timedelta(minutes=11)
+    page = text(post(trainer.client, button, {"groep": group_id}, follow_redirects=True))
+    assert "Berekend op 1 dec 2026 11:11 over 14 afgeronde pogingen." in page
+
+
+def test_all_groups_and_each_group_are_stored_apart(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    first, _ = group_with_attempts(app, person, trainer, 3, seed=6)
+    second, _ = group_with_attempts(app, person, trainer, 5, seed=7)
+    assert "over 8 afgeronde pogingen." in text(trainer.client.get(PAGE))
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={first}"))
+    assert "over 5 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={second}"))
+    assert [(scope, group, n) for _, _, scope, group, n, _ in stored_rows(app)] == [
+        ("alle", None, 8),
+        (str(first), first, 3),
+        (str(second), second, 5),
+    ]
+
+
+def _stored_json(app) -> dict:
+    with app.app_context():
+        return json.loads(db.session.scalar(sa.select(ItemAnalysisResult.result)))
+
+
+def _spoil(app, value: str) -> None:
+    with app.app_context():
+        db.session.execute(sa.update(ItemAnalysisResult).values(result=value))
+        db.session.commit()
+
+
+SPOILED = {
+    "not JSON": lambda data: "{niet af",
+    "JSON, but a list": lambda data: "[]",
+    "another format": lambda data: json.dumps(data | {"format": 0}),
+    "another version of the quiz": lambda data: json.dumps(data | {"quiz": "0" * 64}),
+    "a question missing": lambda data: json.dumps(data | {"questions": data["questions"][1:]}),
+    "questions in another order": lambda data: json.dumps(data | {"questions": data["questions"][::-1]}),
+    "a count that is text": lambda data: json.dumps(
+        data | {"questions": [q | {"answered": "veel"} for q in data["questions"]]}
+    ),
+    "a count that is true": lambda data: json.dumps(
+        data | {"questions": [q | {"answered": True} for q in data["questions"]]}
+    ),
+    "an option cut short": lambda data: json.dumps(
+        data | {"questions": [q | {"options": [o[:2] for o in q["options"]]} for q in data["questions"]]}
+    ),
+    "no reliability for a graded test": lambda data: json.dumps(data | {"reliability": None}),
+    "a field too many": lambda data: json.dumps(data | {"extra": 1}),
+}
+
+
+@pytest.mark.parametrize("spoil", SPOILED.values(), ids=SPOILED.keys())
+def test_a_stored_result_that_cannot_be_shown_is_recomputed(app, person, clock, spoil):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 12, seed=8)
+    url = f"{PAGE}?groep={group_id}"
+    first = text(trainer.client.get(url))
+    good = _stored_json(app)
+    _spoil(app, spoil(good))
+
+    clock["at"] = T0 + timedelta(hours=1)
+    response = trainer.client.get(url)
+    assert response.status_code == 200
+    assert "Berekend op 1 dec 2026 12:00 over 12 afgeronde pogingen." in text(response)
+    assert tokenless(text(response)) == tokenless(first.replace("1 dec 2026 11:00", "1 dec 2026 12:00"))
+    assert _stored_json(app) == good
+    assert len(stored_rows(app)) == 1
+
+
+def test_a_recomputation_updates_the_one_row_and_an_older_one_never_overwrites_a_newer(app, person):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 4, seed=9)
+    quiz = quiz_of(app)
+    with app.app_context():
+        for moment in (T0, T0 + timedelta(minutes=2), T0 + timedelta(minutes=1)):
+            # The last one began earlier but finished later (a slow recomputation beside a quick one).
+            stored_analysis.compute(db.session, quiz, trainer.id, group_id, [group_id], moment)
+            db.session.commit()
+    assert [(n, at) for *_, n, at in stored_rows(app)] == [(4, T0 + timedelta(minutes=2))]
+
+
+def test_only_the_trainer_of_the_group_may_recompute(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    other = person(Role.TRAINER, "Olaf Anderetrainer")
+    learner = person(Role.LEARNER, "Anna Cursist")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=10)
+    assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    before = stored_rows(app)
+    clock["at"] = T0 + timedelta(hours=1)
+    button = "/trainer/toetsen/eindtoets/analyse/opnieuw"
+
+    assert post(other.client, button, {"groep": group_id}).status_code == 404
+    assert post(learner.client, button, {"groep": group_id}).status_code == 403
+    assert trainer.client.post(button, data={"groep": group_id}).status_code == 400  # no CSRF token
+    assert post(trainer.client, "/trainer/toetsen/bestaat-niet/analyse/opnieuw", {"groep": group_id}).status_code == 404
+    assert stored_rows(app) == before
+
+
+def test_the_command_recomputes_only_the_stale_scopes(app, person, clock, runner):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    quiet, _ = group_with_attempts(app, person, trainer, 3, seed=11)
+    busy, busy_learner = group_with_attempts(app, person, trainer, 4, seed=12)
+    for group_id in (quiet, busy):
+        assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    quiz = quiz_of(app)
+    rng = random.Random(13)
+    seed_attempts(
+        app, busy_learner.id, quiz, rng, 1, some_questions(quiz, rng, 12), finished_at=T0 + timedelta(minutes=1)
+    )
+
+    result = runner.invoke(args=["course", "recompute-item-analyses"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Itemanalyses: 1 opnieuw berekend, 1 al bij."
+    (_, _, _, _, quiet_n, quiet_at), (_, _, _, _, busy_n, busy_at) = stored_rows(app)
+    assert (quiet_n, quiet_at) == (3, T0)
+    assert busy_n == 5 and busy_at > T0
+    # Run again: nothing new, nothing recomputed.
+    assert runner.invoke(args=["course", "recompute-item-analyses"]).output.strip() == (
+        "Itemanalyses: 0 opnieuw berekend, 2 al bij."
+    )
+
+
+def _stored_view(app, trainer, group_id: int) -> list[str]:
+    url = f"{PAGE}?groep={group_id}"
+    assert trainer.client.get(url).status_code == 200  # computes and stores
+
+    def visit():
+        assert trainer.client.get(url).status_code == 200
+
+    return statements_during(app, visit)
+
+
+def test_a_view_of_a_stored_result_sends_as_many_statements_for_sixty_attempts_as_for_three(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    few, _ = group_with_attempts(app, person, trainer, 3, seed=14)
+    many, _ = group_with_attempts(app, person, trainer, 60, seed=15)
+    few_statements = _stored_view(app, trainer, few)
+    assert len(few_statements) == len(_stored_view(app, trainer, many))
+    # Nothing of the answers is read: the stored row and one count of newer attempts.
+    assert not any("attempt_items" in statement for statement in few_statements)
+
+
+def test_a_learner_without_finished_attempts_joining_keeps_the_stored_result(app, person, clock):
+    # Most joins are new learners: they change no analysis, so it is not thrown away (and recomputed).
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=16)
+    assert trainer.client.get(PAGE).status_code == 200
+    assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    before = stored_rows(app)
+    add_members(trainer, group_id, person(Role.LEARNER, "Nieuwe Cursist"))
+    assert stored_rows(app) == before
+
+
+def test_an_erased_learner_no_longer_counts(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=17)
+    _, leaving = group_with_attempts(app, person, trainer, 2, seed=18)
+    assert "over 5 afgeronde pogingen." in text(trainer.client.get(PAGE))
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={group_id}"))
+    erased = post(leaving.client, "/account/verwijderen", {"password": PASSWORD, "confirm": "y"})
+    assert erased.status_code == 302
+    # Their group's and "all groups" are recomputed without them; the other group's stays as it was.
+    assert [(scope, n) for _, _, scope, _, n, _ in stored_rows(app)] == [(str(group_id), 3)]
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(PAGE))
