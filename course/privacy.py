@@ -56,6 +56,7 @@ from course.models import (
     User,
 )
 from course.timeutil import utcnow
+from course.trainer import progress
 
 log = logging.getLogger(__name__)
 # Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
@@ -441,6 +442,7 @@ def erase_user(user: User, actor: User | None) -> None:
     )
     execute(sa.delete(GroupMember).where(GroupMember.user_id == uid))
     execute(sa.delete(Assignment).where(Assignment.user_id == uid))
+    progress.learners_changed(uid)  # out of every group's dashboard and counts
     execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))

@@ -23,6 +23,7 @@ from course.lti.scores import _TimeoutSession
 from course.lti.tool import registration_for
 from course.models import ExternalIdentity, Group, GroupMember, LtiContext, LtiPlatform, Role, User
 from course.timeutil import utcnow
+from course.trainer import progress
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def sync(context: LtiContext) -> SyncReport:
             sa.delete(GroupMember).where(GroupMember.group_id == context.group_id, GroupMember.user_id.in_(gone))
         )
         report.left = result.rowcount
+        progress.learners_changed(*gone)
     context.synced_at = utcnow()
     if report.joined or report.left:
         audit.record(None, "lti_roster_synced", "group", context.group_id, joined=report.joined, left=report.left)

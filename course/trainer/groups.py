@@ -31,6 +31,7 @@ from course.models import (
 )
 from course.timeutil import as_utc, utcnow
 from course.tokens import TokenExpired, TokenInvalid, new_token, token_hash
+from course.trainer import progress
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
@@ -78,6 +79,8 @@ def add_member(group: Group, user: User) -> bool:
         .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
         .returning(GroupMember.id)
     ).first()
+    if added is not None:
+        progress.learners_changed(user.id)
     return added is not None
 
 
