@@ -222,6 +222,7 @@ def prune() -> None:
     hits = ratelimit.prune_expired()
     ended = sessions.prune_expired()
     lti_tool.prune_expired()
+    progress.apply_pending(db.session())
     changed = progress.bring_up_to_date(
         db.session.connection(), local_date(utcnow()), current_app.extensions["catalog"]
     )

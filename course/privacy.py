@@ -78,6 +78,10 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("groups", "trainer_id"): ("exported as groups led", "erasure refused while the account leads groups"),
     ("group_members", "user_id"): ("exported", "deleted"),
     ("assignments", "user_id"): ("exported", "deleted"),
+    ("member_progress", "user_id"): (
+        "not exported: derived from the exported reads, attempts, certificates and memberships",
+        "deleted (with the memberships)",
+    ),
     ("assignments", "assigned_by_id"): ("exported as assignments made", "set to null"),
     ("attempt_grants", "user_id"): ("exported", "deleted"),
     ("attempt_grants", "granted_by_id"): ("exported as grants made", "set to null"),

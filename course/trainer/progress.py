@@ -5,11 +5,12 @@ The rules live once, in `learners()`: per member, what the dashboard shows and w
 on a day. `refresh_members` recomputes the rows of some learners (in every group they are in) from
 the source tables and changes the counts by the difference; `rebuild_group` does a whole group in a
 few set-based statements (the migration's backfill, a group deadline, the bench seeder, `flask course
-rebuild-progress`). Writes through the ORM reach `refresh_members` from the session hooks below
-(a flush that adds, changes or deletes a read, attempt, certificate, membership, deadline or name);
-the few writes that bypass the ORM call it themselves. A status that changes by the date alone (a
-deadline passes, a certificate ends) is recomputed by `bring_up_to_date`: the page does it for its
-group, the daily `flask course refresh-progress` for every group.
+rebuild-progress`). The session hooks below note the learners whose rows a flush changed (a read,
+attempt, certificate, membership, deadline or name added, changed or deleted); the few writes that
+bypass the ORM note them with `learners_changed`; `apply_pending` recomputes them once, just before
+the transaction commits (and before a dashboard reads in a transaction that wrote). A status that
+changes by the date alone (a deadline passes, a certificate ends) is recomputed by
+`bring_up_to_date`: the page does it for its group, the hourly `flask course prune` for every group.
 """
 
 from __future__ import annotations
@@ -237,6 +238,13 @@ def refresh_members(
     if not user_ids or catalog is None:
         return
     today = today or local_date(utcnow())
+    # Most learners who write (a lesson read, a test finished) are in no group: one cheap look and done.
+    anywhere = sa.union(
+        sa.select(progress.c.group_id).where(progress.c.user_id.in_(user_ids)),
+        sa.select(GroupMember.group_id).where(GroupMember.user_id.in_(user_ids)),
+    )
+    if conn.execute(anywhere.limit(1)).first() is None:
+        return
     locked = sa.select(progress).where(progress.c.user_id.in_(user_ids)).order_by(*(progress.c[k] for k in KEY))
     if conn.dialect.name == "postgresql":
         locked = locked.with_for_update()
@@ -343,13 +351,14 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         _change_counts(conn, deltas)
 
 
+def _pending(session: Session) -> tuple[set[int], set[int]]:
+    """The learners and the groups (a group deadline) whose rows this transaction has to recompute."""
+    return session.info.setdefault("progress_users", set()), session.info.setdefault("progress_groups", set())
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
-    catalog = _catalog()
-    if catalog is None:
-        return
-    users: set[int] = set()
-    groups: set[int] = set()
+    users, groups = _pending(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Assignment):
             if obj.user_id is None:
@@ -364,12 +373,32 @@ def _after_flush(session: Session, flush_context) -> None:
                         users.add(obj.id)
                 elif obj in session.new or obj in session.deleted or _changed(obj, columns):
                     users.update(_old_user_ids(obj))
-    if not users and not groups:
+
+
+def apply_pending(session: Session) -> None:
+    """Recompute what this transaction's writes changed: once per transaction, however many flushes."""
+    session.flush()
+    users, groups = _pending(session)
+    catalog = _catalog()
+    if (not users and not groups) or catalog is None:
         return
     conn = session.connection()
     for group_id in sorted(groups):
         rebuild_group(conn, group_id, catalog)
     refresh_members(conn, users, catalog=catalog)
+    users.clear()
+    groups.clear()
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    apply_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("progress_users", None)
+    session.info.pop("progress_groups", None)
 
 
 def rebuild_all(conn: sa.Connection, catalog: Catalog, today: date | None = None) -> int:
@@ -383,7 +412,8 @@ def rebuild_all(conn: sa.Connection, catalog: Catalog, today: date | None = None
 
 
 def learners_changed(*user_ids: int) -> None:
-    """For writes that bypass the ORM (bulk and conditional statements): recompute these learners' rows."""
+    """For writes that bypass the ORM (bulk and conditional statements): recompute these learners' rows
+    before the transaction commits."""
     from course.extensions import db
 
-    refresh_members(db.session.connection(), user_ids)
+    _pending(db.session())[0].update(user_ids)
