@@ -27,6 +27,7 @@ from course.privacy import erase_user
 from course.quizzes import attempts as quiz_attempts
 from course.timeutil import local_date, utcnow
 from course.trainer import actions, dashboard, groups, progress
+from tests.conftest import sign_in
 
 STORED = [c for c in MemberProgress.__table__.columns]
 
@@ -189,3 +190,26 @@ def test_the_page_follows_the_date_without_any_write(app, create_user, runner):
     result = runner.invoke(args=["course", "prune"])
     assert result.exit_code == 0, result.output
     assert "0 cursisten met een nieuwe status" in result.output
+
+
+def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
+    trainer = create_user(Role.TRAINER, name="Tineke Trainer")
+    learner_id = create_user(name="Eva Laat").id
+    with app.app_context():
+        group = groups.create_group(db.session.get(User, trainer.id), "Bewaard")
+        groups.add_member(group, db.session.get(User, learner_id))
+        db.session.commit()
+        group_id = group.id
+        today = local_date(utcnow())
+        # As if the row was computed yesterday and its status could change today (a deadline passing).
+        db.session.execute(
+            sa.update(MemberProgress)
+            .where(MemberProgress.group_id == group_id)
+            .values(status_on=today - timedelta(days=1), changes_on=today)
+        )
+        db.session.commit()
+    client = sign_in(app, trainer)
+    assert client.get(f"/trainer/groepen/{group_id}").status_code == 200
+    with app.app_context():
+        row = db.session.get(MemberProgress, (group_id, learner_id))
+        assert row.status_on == today and row.changes_on is None

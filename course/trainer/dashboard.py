@@ -96,6 +96,7 @@ class Dashboard:
     completed_per_day: dict[date, int]  # learners whose valid certificate is from that day
     shown: int  # learners that pass the filter and search
     paging: Paging
+    refreshed: int = 0  # stored rows brought up to date for today (the view commits them)
 
     @property
     def total(self) -> int:
@@ -228,7 +229,7 @@ def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_pag
     Reads the stored rows (course/trainer/progress.py), first brought up to date for `today`: the
     counts come from a handful of count rows, the page from an index range of its sort order."""
     progress_store.apply_pending(db.session())
-    progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
+    refreshed = progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
     counts: Counter[str] = Counter(dict.fromkeys(STATUS_ORDER, 0))
     completed_per_day: Counter[date] = Counter()
     for code, day, number in db.session.execute(
@@ -268,7 +269,12 @@ def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_pag
     ]
     _fill_quizzes(rows, catalog)
     return Dashboard(
-        rows=rows, counts=dict(counts), completed_per_day=dict(completed_per_day), shown=shown, paging=paging
+        rows=rows,
+        counts=dict(counts),
+        completed_per_day=dict(completed_per_day),
+        shown=shown,
+        paging=paging,
+        refreshed=refreshed,
     )
 
 

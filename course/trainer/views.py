@@ -111,6 +111,8 @@ def group(group_id: int):
         paging.requested_page(args.get("pagina")),
     )
     board = dashboard.group_page(group.id, catalog, today, view)
+    if board.refreshed:
+        db.session.commit()  # the statuses the date changed (a deadline passed) stay changed
     completed = board.completed_per_day
     started = min([local_date(group.created_at), *completed])
     return render_template(
