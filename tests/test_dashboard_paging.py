@@ -319,6 +319,21 @@ def test_every_sort_order_and_filter_gives_the_rows_plain_python_gives(app, trai
         assert board.completed_per_day == completed
 
 
+def test_a_search_asked_past_its_last_page_shows_its_last_page(app, trainer):
+    group_id = random_group(app, trainer.id, seed=7)
+    expected = reference_view(
+        reference_rows(app, group_id, TODAY), dashboard.View.checked("naam", "", "", "CURSIST1", 1)
+    )
+    assert len(expected) == 11  # cursist1 and cursist10 to cursist19: two pages of 6
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        board = dashboard.group_page(
+            group_id, catalog, TODAY, dashboard.View.checked("naam", "", "", "CURSIST1", 99), per_page=6
+        )
+    assert (board.shown, board.paging.page, board.paging.pages) == (11, 2, 2)
+    assert [comparable(as_reference(r)) for r in board.rows] == [comparable(r) for r in expected[6:]]
+
+
 def test_a_learner_page_shows_the_same_row_as_the_group_page(app, trainer):
     group_id = random_group(app, trainer.id, seed=5, learners=8)
     reference = {r.user_id: r for r in reference_rows(app, group_id, TODAY)}

@@ -117,6 +117,16 @@ def _progress_indexes() -> tuple[sa.Index, ...]:
     indexes.append(sa.Index("ix_member_progress_changes_on", "group_id", "changes_on"))
     indexes.append(sa.Index("ix_member_progress_status_on", "group_id", "status_on"))
     indexes.append(sa.Index("ix_member_progress_user_id", "user_id"))  # a learner's rows, in every group
+    # A search for part of a name or address: trigram indexes on PostgreSQL (plain ones on SQLite).
+    for column in ("name_key", "email"):
+        indexes.append(
+            sa.Index(
+                f"ix_member_progress_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+        )
     return tuple(indexes)
 
 

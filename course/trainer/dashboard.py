@@ -112,15 +112,18 @@ def _matches(query: str):
     )
 
 
-def _order(sort: str, descending: bool) -> list:
+SORT_COLUMNS = ("user_id", "status", "name_key", "lessons_read", "last_activity", "deadline_key")
+
+
+def _order(sort: str, descending: bool, columns=progress.c) -> list:
     keys = {
         "naam": [],
-        "status": [progress.c.status],
-        "voortgang": [progress.c.lessons_read],
-        "activiteit": [progress.c.last_activity],
+        "status": [columns.status],
+        "voortgang": [columns.lessons_read],
+        "activiteit": [columns.last_activity],
         # No deadline sorts after every date (and first when descending): its key is a far date.
-        "deadline": [progress.c.deadline_key],
-    }[sort] + [progress.c.name_key, progress.c.user_id]  # ties: by name, then by account: a stable order
+        "deadline": [columns.deadline_key],
+    }[sort] + [columns.name_key, columns.user_id]  # ties: by name, then by account: a stable order
     return [key.desc() if descending else key.asc() for key in keys]
 
 
@@ -244,29 +247,33 @@ def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_pag
     wanted = [progress.c.group_id == group_id]
     if view.status:
         wanted.append(progress.c.status == STATUS_ORDER[view.status])
-    if view.query:  # a search reads the group's rows (only then)
+    if view.query:
         wanted.append(_matches(view.query))
-        shown = db.session.scalar(sa.select(sa.func.count()).select_from(progress).where(*wanted)) or 0
+        shown, paging, ids = _search_page(wanted, view, per_page)
+        on_page = progress.c.user_id.in_(ids)
     else:
         shown = counts[view.status] if view.status else sum(counts.values())
-    paging = Paging.of(view.page, shown, per_page)
-    # The page's accounts from the sort order's index alone, then their rows and names.
-    page = (
-        sa.select(progress.c.user_id)
-        .where(*wanted)
-        .order_by(*_order(view.sort, view.descending))
-        .limit(paging.per_page)
-        .offset(paging.offset)
-        .subquery("page")
-    )
-    rows = [
-        _row(found, today)
-        for found in db.session.execute(
-            _shown_rows(progress.c.group_id == group_id, progress.c.user_id.in_(sa.select(page.c.user_id))).order_by(
-                *_order(view.sort, view.descending)
-            )
+        paging = Paging.of(view.page, shown, per_page)
+        # The page's accounts from the sort order's index alone, then their rows and names.
+        page = (
+            sa.select(progress.c.user_id)
+            .where(*wanted)
+            .order_by(*_order(view.sort, view.descending))
+            .limit(paging.per_page)
+            .offset(paging.offset)
+            .subquery("page")
         )
-    ]
+        on_page = progress.c.user_id.in_(sa.select(page.c.user_id))
+    rows = (
+        [
+            _row(found, today)
+            for found in db.session.execute(
+                _shown_rows(progress.c.group_id == group_id, on_page).order_by(*_order(view.sort, view.descending))
+            )
+        ]
+        if paging.total
+        else []
+    )
     _fill_quizzes(rows, catalog)
     return Dashboard(
         rows=rows,
@@ -276,6 +283,35 @@ def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_pag
         paging=paging,
         refreshed=refreshed,
     )
+
+
+def _search_page(wanted: list, view: View, per_page: int) -> tuple[int, Paging, list[int]]:
+    """A search's number of matches and the accounts on the asked page, in one statement: the matches
+    are found first (trigram indexes on PostgreSQL), then counted and sorted; only those, not the group."""
+    found = sa.select(*(progress.c[name] for name in SORT_COLUMNS)).where(*wanted).cte("found")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Else the planner may walk the whole sort index hoping to meet 100 matches early.
+        found = found.prefix_with("MATERIALIZED")
+
+    def page_of(paging_page: int) -> list:
+        return db.session.execute(
+            sa.select(found.c.user_id, sa.func.count().over())
+            .order_by(*_order(view.sort, view.descending, found.c))
+            .limit(per_page)
+            .offset((paging_page - 1) * per_page)
+        ).all()
+
+    hits = page_of(view.page)
+    if hits:
+        shown = hits[0][1]
+    elif view.page > 1:  # past the last page: count, and show the last page (as Paging does)
+        shown = db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0
+    else:
+        shown = 0
+    paging = Paging.of(view.page, shown, per_page)
+    if not hits and paging.total:
+        hits = page_of(paging.page)
+    return shown, paging, [user_id for user_id, _ in hits]
 
 
 def learner_row(group_id: int, catalog: Catalog, today: date, user_id: int) -> LearnerRow:

@@ -24,6 +24,8 @@ depends_on = None
 
 SORT_KEYS = {"naam": (), "voortgang": ("lessons_read",), "activiteit": ("last_activity",), "deadline": ("deadline_key",)}
 
+TRIGRAM_COLUMNS = ("name_key", "email")
+
 
 def _indexes():
     yield "ix_member_progress_status", ["group_id", "status", "name_key", "user_id"]
@@ -60,6 +62,15 @@ def upgrade():
     )
     for name, columns in _indexes():
         op.create_index(name, "member_progress", columns)
+    # pg_trgm exists since f2e3d4c5b020 (the admin lists' searches).
+    for column in TRIGRAM_COLUMNS:
+        op.create_index(
+            f"ix_member_progress_{column}_trgm",
+            "member_progress",
+            [column],
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        )
     op.create_table(
         "group_status_counts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,6 +92,8 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_group_status_counts_key", table_name="group_status_counts")
     op.drop_table("group_status_counts")
+    for column in reversed(TRIGRAM_COLUMNS):
+        op.drop_index(f"ix_member_progress_{column}_trgm", table_name="member_progress")
     for name, _ in reversed(list(_indexes())):
         op.drop_index(name, table_name="member_progress")
     op.drop_table("member_progress")
