@@ -238,6 +238,13 @@ def refresh_members(
     if not user_ids or catalog is None:
         return
     today = today or local_date(utcnow())
+    # One refresh of a learner at a time: else a lesson read committed while the learner joins a group
+    # could be seen by neither (the read's refresh sees no membership yet, the join's no read yet).
+    # NO KEY UPDATE: rows that merely refer to the account (a new read, an attempt) need not wait.
+    accounts = sa.select(User.id).where(User.id.in_(user_ids)).order_by(User.id)
+    if conn.dialect.name == "postgresql":
+        accounts = accounts.with_for_update(key_share=True)
+    conn.execute(accounts).all()
     # Most learners who write (a lesson read, a test finished) are in no group: one cheap look and done.
     anywhere = sa.union(
         sa.select(progress.c.group_id).where(progress.c.user_id.in_(user_ids)),
