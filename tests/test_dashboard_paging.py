@@ -30,7 +30,7 @@ from course.models import (
 )
 from course.paging import Paging, requested_page
 from course.seeding import seed_group
-from course.timeutil import as_utc
+from course.timeutil import as_utc, local_date, utcnow
 from course.trainer import dashboard
 from tests.conftest import Person
 from tests.helpers import new_group, post, statements_during, text
@@ -379,6 +379,27 @@ def test_the_page_costs_the_same_statements_for_3_and_60_learners(app, trainer):
             counted[(size, tuple(params))] = len(statements)
     assert counted[(3, ())] == counted[(60, ())]
     assert counted[(3, ("sorteer", "volgorde"))] == counted[(60, ("sorteer", "volgorde"))]
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_a_dashboard_page_is_five_statements_and_a_search_six(app, trainer, size):
+    """Bring the group up to date for today (nothing to do), the counts, the page's rows, and the
+    quiz cells and granted attempts of those rows; a search finds, counts and pages its matches in one
+    more. Whatever the group's size."""
+    group_id = random_group(app, trainer.id, seed=size, learners=size)
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        today = local_date(utcnow())
+        dashboard.group_page(group_id, catalog, today, dashboard.View())  # the date's changes, once
+        db.session.commit()
+        for query, expected in (("", 5), ("cursist", 6)):
+            view = dashboard.View.checked("naam", "", "", query, 1)
+            pages = []
+            statements = statements_during(
+                app, lambda v=view, p=pages: p.append(dashboard.group_page(group_id, catalog, today, v))
+            )
+            assert pages[0].rows, "the page shows its rows"
+            assert len(statements) == expected, statements
 
 
 @pytest.fixture
