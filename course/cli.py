@@ -14,6 +14,7 @@ from course import outbox, ratelimit
 from course.auth import accounts, passwords, sessions, throttle, two_factor, verification
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
+from course.formatting import nl_count
 from course.lti import keys as lti_keys
 from course.lti import platforms as lti_platforms
 from course.lti import roster as lti_roster
@@ -238,7 +239,7 @@ def rebuild_progress() -> None:
     """Recompute every group's dashboard rows and counts from the lesson reads, attempts and certificates."""
     groups = progress.rebuild_all(db.session.connection(), current_app.extensions["catalog"])
     db.session.commit()
-    click.echo(f"Voortgang opnieuw berekend voor {groups} groepen.")
+    click.echo(f"Voortgang opnieuw berekend voor {nl_count(groups, 'groep', 'groepen')}.")
 
 
 @course_cli.command("lti-register")

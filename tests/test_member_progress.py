@@ -213,3 +213,26 @@ def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
     with app.app_context():
         row = db.session.get(MemberProgress, (group_id, learner_id))
         assert row.status_on == today and row.changes_on is None
+
+
+def test_rebuild_progress_recomputes_every_group_after_a_hand_edit(app, create_user, runner):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_id = create_user(name="Eva Bezig").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Met de hand")
+        groups.add_member(group, db.session.get(User, learner_id))
+        lessons.mark_read(db.session.get(User, learner_id), catalog.lessons[0], "v")
+        db.session.commit()
+        group_id = group.id
+        # Data changed behind the app's back (a restore, an edit in the database): the stored row is stale.
+        db.session.execute(
+            sa.update(MemberProgress).values(lessons_read=0, status=progress.STATUS_ORDER["niet gestart"])
+        )
+        db.session.commit()
+        assert stored(group_id) != from_scratch(group_id, catalog)
+    result = runner.invoke(args=["course", "rebuild-progress"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Voortgang opnieuw berekend voor 1 groep.\n"
+    with app.app_context():
+        assert stored(group_id) == from_scratch(group_id, app.extensions["catalog"])
