@@ -47,7 +47,8 @@ from course.models import (
 from course.quizzes.definitions import Question, Quiz, QuizKind
 from course.quizzes.grading import grade, key_of
 from course.quizzes.selection import PlannedItem, display_order, plan_attempt, plan_stages
-from course.timeutil import utcnow
+from course.timeutil import local_date, utcnow
+from course.trainer import progress
 
 # The password of the trainer, the admin and the sample learner (the bench signs in with it).
 # Every other seeded learner has an unusable hash and cannot sign in, as in course/seeding.py.
@@ -666,6 +667,8 @@ def seed_at_size(
             for table in seeder.tables.values():
                 next_id = sa.select(sa.func.max(table.c.id)).scalar_subquery()
                 conn.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"), next_id)))
+        # The trainer dashboard's stored rows and counts, by the app's own set-based rebuild.
+        progress.rebuild_group(conn, group_id, catalog, local_date(now))
     if engine.dialect.name == "postgresql":
         # What autovacuum does soon after a load this size (statistics for the planner, the visibility
         # map for index-only scans), done now so that it does not run during the measurements.

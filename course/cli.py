@@ -14,6 +14,7 @@ from course import outbox, ratelimit
 from course.auth import accounts, passwords, sessions, throttle, two_factor, verification
 from course.catalog import ContentError, load_catalog
 from course.extensions import db
+from course.formatting import nl_count
 from course.lti import keys as lti_keys
 from course.lti import platforms as lti_platforms
 from course.lti import roster as lti_roster
@@ -23,8 +24,8 @@ from course.models import Role
 from course.names import InvalidName
 from course.quizzes import blueprint, item_writing
 from course.reminders import sending as reminders
-from course.timeutil import utcnow
-from course.trainer import stored_analysis
+from course.timeutil import local_date, utcnow
+from course.trainer import progress, stored_analysis
 
 course_cli = AppGroup("course", help="Hechtwijzer: inhoud controleren en accounts beheren.")
 
@@ -222,15 +223,31 @@ def recompute_item_analyses() -> None:
 
 @course_cli.command("prune")
 def prune() -> None:
-    """Delete what has expired: failed logins, rate-limit counts and sessions (run it from cron or a timer)."""
+    """Delete what has expired: failed logins, rate-limit counts and sessions (run it from cron or a timer).
+
+    Also brings the trainer dashboards up to date for today (deadlines passed, certificates ended);
+    a dashboard does that for its own group as well, so this only saves its first visitor the work."""
     failures = throttle.prune_expired()
     hits = ratelimit.prune_expired()
     ended = sessions.prune_expired()
     lti_tool.prune_expired()
+    progress.apply_pending(db.session())
+    changed = progress.bring_up_to_date(
+        db.session.connection(), local_date(utcnow()), current_app.extensions["catalog"]
+    )
     db.session.commit()
     click.echo(
-        f"Opgeruimd: {failures} mislukte inlogpogingen, {hits} tellingen van verzoeklimieten, {ended} verlopen sessies."
+        f"Opgeruimd: {failures} mislukte inlogpogingen, {hits} tellingen van verzoeklimieten, {ended} verlopen sessies; "
+        f"{changed} cursisten met een nieuwe status op het groepsoverzicht."
     )
+
+
+@course_cli.command("rebuild-progress")
+def rebuild_progress() -> None:
+    """Recompute every group's dashboard rows and counts from the lesson reads, attempts and certificates."""
+    groups = progress.rebuild_all(db.session.connection(), current_app.extensions["catalog"])
+    db.session.commit()
+    click.echo(f"Voortgang opnieuw berekend voor {nl_count(groups, 'groep', 'groepen')}.")
 
 
 @course_cli.command("lti-register")

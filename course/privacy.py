@@ -57,7 +57,7 @@ from course.models import (
     User,
 )
 from course.timeutil import utcnow
-from course.trainer import stored_analysis
+from course.trainer import progress, stored_analysis
 
 log = logging.getLogger(__name__)
 # Subjects of audit events that stay after the learner is erased; others (the account, an attempt) go.
@@ -79,6 +79,10 @@ COVERAGE: dict[tuple[str, str], tuple[str, str]] = {
     ("groups", "trainer_id"): ("exported as groups led", "erasure refused while the account leads groups"),
     ("group_members", "user_id"): ("exported", "deleted"),
     ("assignments", "user_id"): ("exported", "deleted"),
+    ("member_progress", "user_id"): (
+        "not exported: derived from the exported reads, attempts, certificates and memberships",
+        "deleted (with the memberships)",
+    ),
     ("assignments", "assigned_by_id"): ("exported as assignments made", "set to null"),
     ("attempt_grants", "user_id"): ("exported", "deleted"),
     ("attempt_grants", "granted_by_id"): ("exported as grants made", "set to null"),
@@ -450,6 +454,7 @@ def erase_user(user: User, actor: User | None) -> None:
     )
     execute(sa.delete(GroupMember).where(GroupMember.user_id == uid))
     execute(sa.delete(Assignment).where(Assignment.user_id == uid))
+    progress.learners_changed(uid)  # out of every group's dashboard and counts
     execute(sa.update(Assignment).where(Assignment.assigned_by_id == uid).values(assigned_by_id=None))
     execute(sa.delete(AttemptGrant).where(AttemptGrant.user_id == uid))
     execute(sa.update(AttemptGrant).where(AttemptGrant.granted_by_id == uid).values(granted_by_id=None))

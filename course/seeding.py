@@ -25,6 +25,7 @@ from course.models import (
     User,
 )
 from course.timeutil import utcnow
+from course.trainer import progress
 
 # Not a usable password hash: seeded learners cannot log in.
 UNUSABLE_PASSWORD = "seeded:!"
@@ -119,4 +120,5 @@ def seed_group(trainer: User, learners: int, catalog: Catalog, name: str | None 
         # Explicit ids above: move the sequence past them.
         db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT MAX(id) FROM users))"))
     db.session.flush()
+    progress.rebuild_group(db.session.connection(), group.id, catalog)
     return group

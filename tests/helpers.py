@@ -17,6 +17,7 @@ from course.models import Attempt, AttemptItem, AttemptMode, AttemptStatus, Invi
 from course.quizzes.definitions import Question
 from course.quizzes.grading import grade
 from course.timeutil import local_date, utcnow
+from course.trainer import progress
 from tests.conftest import Person, csrf_token
 from tests.quiz_helpers import attempt_id_from, complete, start
 
@@ -55,6 +56,14 @@ def get(app, model, pk):
 def run_sql(app, statement) -> None:
     with app.app_context():
         db.session.execute(statement)
+        db.session.commit()
+
+
+def rebuild_progress(app) -> None:
+    """After data changed behind the app's back (a test moving dates in the database), recompute the
+    trainer dashboard's stored progress, as `flask course rebuild-progress` does after a hand edit."""
+    with app.app_context():
+        progress.rebuild_all(db.session.connection(), app.extensions["catalog"])
         db.session.commit()
 
 

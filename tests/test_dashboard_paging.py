@@ -30,7 +30,7 @@ from course.models import (
 )
 from course.paging import Paging, requested_page
 from course.seeding import seed_group
-from course.timeutil import as_utc
+from course.timeutil import as_utc, local_date, utcnow
 from course.trainer import dashboard
 from tests.conftest import Person
 from tests.helpers import new_group, post, statements_during, text
@@ -277,14 +277,11 @@ def every_page(
     """All rows of the view, page by page as a trainer would click through them."""
     with app.app_context():
         catalog = app.extensions["catalog"]
-        group_due = db.session.scalar(
-            sa.select(Assignment.due_on).where(Assignment.group_id == group_id, Assignment.user_id.is_(None))
-        )
-        first = dashboard.group_page(group_id, catalog, today, group_due, view, per_page=per_page)
+        first = dashboard.group_page(group_id, catalog, today, view, per_page=per_page)
         rows = list(first.rows)
         for page in range(2, first.paging.pages + 1):
             later = dashboard.group_page(
-                group_id, catalog, today, group_due, dashboard.View(**{**view.__dict__, "page": page}), per_page
+                group_id, catalog, today, dashboard.View(**{**view.__dict__, "page": page}), per_page
             )
             assert later.paging.page == page and later.counts == first.counts
             rows += later.rows
@@ -322,16 +319,28 @@ def test_every_sort_order_and_filter_gives_the_rows_plain_python_gives(app, trai
         assert board.completed_per_day == completed
 
 
+def test_a_search_asked_past_its_last_page_shows_its_last_page(app, trainer):
+    group_id = random_group(app, trainer.id, seed=7)
+    expected = reference_view(
+        reference_rows(app, group_id, TODAY), dashboard.View.checked("naam", "", "", "CURSIST1", 1)
+    )
+    assert len(expected) == 11  # cursist1 and cursist10 to cursist19: two pages of 6
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        board = dashboard.group_page(
+            group_id, catalog, TODAY, dashboard.View.checked("naam", "", "", "CURSIST1", 99), per_page=6
+        )
+    assert (board.shown, board.paging.page, board.paging.pages) == (11, 2, 2)
+    assert [comparable(as_reference(r)) for r in board.rows] == [comparable(r) for r in expected[6:]]
+
+
 def test_a_learner_page_shows_the_same_row_as_the_group_page(app, trainer):
     group_id = random_group(app, trainer.id, seed=5, learners=8)
     reference = {r.user_id: r for r in reference_rows(app, group_id, TODAY)}
     with app.app_context():
         catalog = app.extensions["catalog"]
-        group_due = db.session.scalar(
-            sa.select(Assignment.due_on).where(Assignment.group_id == group_id, Assignment.user_id.is_(None))
-        )
         for user_id, expected in reference.items():
-            row = dashboard.learner_row(group_id, catalog, TODAY, group_due, user_id)
+            row = dashboard.learner_row(group_id, catalog, TODAY, user_id)
             assert comparable(as_reference(row)) == comparable(expected)
 
 
@@ -370,6 +379,27 @@ def test_the_page_costs_the_same_statements_for_3_and_60_learners(app, trainer):
             counted[(size, tuple(params))] = len(statements)
     assert counted[(3, ())] == counted[(60, ())]
     assert counted[(3, ("sorteer", "volgorde"))] == counted[(60, ("sorteer", "volgorde"))]
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_a_dashboard_page_is_five_statements_and_a_search_six(app, trainer, size):
+    """Bring the group up to date for today (nothing to do), the counts, the page's rows, and the
+    quiz cells and granted attempts of those rows; a search finds, counts and pages its matches in one
+    more. Whatever the group's size."""
+    group_id = random_group(app, trainer.id, seed=size, learners=size)
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        today = local_date(utcnow())
+        dashboard.group_page(group_id, catalog, today, dashboard.View())  # the date's changes, once
+        db.session.commit()
+        for query, expected in (("", 5), ("cursist", 6)):
+            view = dashboard.View.checked("naam", "", "", query, 1)
+            pages = []
+            statements = statements_during(
+                app, lambda v=view, p=pages: p.append(dashboard.group_page(group_id, catalog, today, v))
+            )
+            assert pages[0].rows, "the page shows its rows"
+            assert len(statements) == expected, statements
 
 
 @pytest.fixture

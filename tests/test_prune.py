@@ -102,7 +102,8 @@ def test_flask_course_prune_deletes_what_expired_and_keeps_what_still_counts(app
     result = runner.invoke(args=["course", "prune"])
     assert result.exit_code == 0, result.output
     assert (
-        result.output == "Opgeruimd: 2 mislukte inlogpogingen, 3 tellingen van verzoeklimieten, 1 verlopen sessies.\n"
+        result.output == "Opgeruimd: 2 mislukte inlogpogingen, 3 tellingen van verzoeklimieten, 1 verlopen sessies; "
+        "0 cursisten met een nieuwe status op het groepsoverzicht.\n"
     )
 
     assert count(app, LoginFailure) == limit

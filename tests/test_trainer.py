@@ -53,6 +53,7 @@ from tests.helpers import (
     invite,
     new_group,
     post,
+    rebuild_progress,
     reset,
     run_sql,
     text,
@@ -381,6 +382,7 @@ def set_due(app, group_id: int, user_id: int | None, days: int) -> None:
         .where(Assignment.group_id == group_id, which)
         .values(due_on=local_date(utcnow()) + timedelta(days=days)),
     )
+    rebuild_progress(app)
 
 
 def test_the_form_refuses_a_deadline_in_the_past(app, trainer, person):
@@ -853,6 +855,7 @@ def test_revoked_and_expired_certificates_are_not_exported(app, trainer, person)
         .where(Certificate.user_id == expired.id)
         .values(valid_until=local_date(utcnow()) - timedelta(days=1)),
     )
+    rebuild_progress(app)
     states = {name: html for name, _, html in dashboard(trainer, group_id)}
     assert "Ingetrokken" in states["Bram Ingetrokken"] and "Verlopen" in states["Cees Verlopen"]
 

@@ -23,7 +23,7 @@ from course.lti.scores import _TimeoutSession
 from course.lti.tool import registration_for
 from course.models import ExternalIdentity, Group, GroupMember, LtiContext, LtiPlatform, Role, User
 from course.timeutil import utcnow
-from course.trainer import stored_analysis
+from course.trainer import progress, stored_analysis
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def sync(context: LtiContext) -> SyncReport:
         )
         report.left = result.rowcount
         stored_analysis.forget_for_members(db.session, context.group_id, gone)
+        progress.learners_changed(*gone)
     context.synced_at = utcnow()
     if report.joined or report.left:
         audit.record(None, "lti_roster_synced", "group", context.group_id, joined=report.joined, left=report.left)

@@ -6,7 +6,16 @@ from course.models.attempt import Attempt, AttemptDecision, AttemptItem, Attempt
 from course.models.audit import AuditEvent
 from course.models.certificate import Certificate, CertificateStatus
 from course.models.external_identity import ExternalIdentity
-from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
+from course.models.group import (
+    Assignment,
+    AttemptGrant,
+    Group,
+    GroupMember,
+    GroupStatusCount,
+    Invitation,
+    InvitationStatus,
+    MemberProgress,
+)
 from course.models.login_failure import LoginFailure
 from course.models.login_session import LoginSession, Passkey, RecoveryCode
 from course.models.lti import LtiContext, LtiGradeLink, LtiLaunchValue, LtiPlatform, LtiScoreReport
@@ -35,6 +44,7 @@ __all__ = [
     "ExternalIdentity",
     "Group",
     "GroupMember",
+    "GroupStatusCount",
     "Invitation",
     "InvitationStatus",
     "ItemAnalysisResult",
@@ -46,6 +56,7 @@ __all__ = [
     "LtiLaunchValue",
     "LtiPlatform",
     "LtiScoreReport",
+    "MemberProgress",
     "OidcProvider",
     "OutboxMessage",
     "OutboxStatus",

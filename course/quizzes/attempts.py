@@ -21,6 +21,7 @@ from course.quizzes.definitions import Choice, Question, Quiz, Vignette
 from course.quizzes.grading import grade
 from course.quizzes.responses import TamperedSubmission, parse_flags, parse_form
 from course.quizzes.selection import PlannedItem, plan_attempt, plan_practice, plan_stages
+from course.trainer import progress
 
 
 class AttemptNotAllowed(Exception):
@@ -377,6 +378,8 @@ def _claim_revision(attempt: Attempt, expected_revision: int, **changes: object)
         if refreshed is not None and refreshed.is_finished:
             raise AlreadyFinished
         raise StaleAttempt
+    if "status" in changes or "finished_at" in changes:
+        progress.learners_changed(attempt.user_id)  # a finished attempt moves the trainer's dashboard
 
 
 @dataclass(frozen=True)

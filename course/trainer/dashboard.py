@@ -1,10 +1,11 @@
 """The trainer's view of a group: status, counts, sorting, filtering, searching and paging in SQL.
 
-One selectable (`_learners`) says, per member, what the dashboard shows and which status that is
-on `today`: grouped subqueries over lesson reads, graded attempts and certificates, joined to the
-members. The page runs a fixed number of statements over it, whatever the group's size: the counts
-per status (for the summary and the charts), the rows of one page (only those rows leave the
-database) and the quiz cells and granted attempts of those rows. Asserted in tests, timed in bench/.
+What the dashboard shows per member, and its status, is stored (member_progress, with the counts per
+status in group_status_counts: course/trainer/progress.py holds the rules and keeps them current).
+The page runs a fixed number of statements, whatever the group's size: bring the group's rows up to
+date for `today` (usually none), the counts (for the summary and the charts), the number of rows a
+search finds (only with a search), the rows of one page (an index range of the sort order) and the
+quiz cells and granted attempts of those rows. Asserted in tests, timed in bench/.
 """
 
 from __future__ import annotations
@@ -14,26 +15,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import GenericFunction
 
 from course.catalog import Catalog
 from course.extensions import db
 from course.models import (
-    Assignment,
     Attempt,
     AttemptGrant,
     AttemptMode,
     AttemptStatus,
-    Certificate,
     CertificateStatus,
-    GroupMember,
-    LessonRead,
     User,
 )
 from course.paging import Paging
 from course.timeutil import as_utc
+from course.trainer import progress as progress_store
+from course.trainer.progress import STATUS_NAMES, STATUS_ORDER, counts_table, progress
 
 PAGE_SIZE = 100
 
@@ -68,9 +64,6 @@ class LearnerRow:
         return self.status == "te laat"
 
 
-# The status sort: most urgent first. The number is what SQL computes and sorts on.
-STATUS_ORDER = {"te laat": 0, "niet gestart": 1, "bezig": 2, "afgerond": 3}
-STATUS_NAMES = {code: name for name, code in STATUS_ORDER.items()}
 SORTS = ("status", "naam", "voortgang", "activiteit", "deadline")
 DEFAULT_SORT = "status"
 
@@ -103,144 +96,39 @@ class Dashboard:
     completed_per_day: dict[date, int]  # learners whose valid certificate is from that day
     shown: int  # learners that pass the filter and search
     paging: Paging
+    refreshed: int = 0  # stored rows brought up to date for today (the view commits them)
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
 
-class greatest(GenericFunction):  # an SQL function, named as in SQL
-    """The largest of its (non-null) arguments: GREATEST on PostgreSQL, scalar max() on SQLite."""
-
-    inherit_cache = True
-
-
-@compiles(greatest, "sqlite")
-def _greatest_sqlite(element, compiler, **kw):
-    return f"max({compiler.process(element.clauses, **kw)})"
-
-
-def _learners(
-    group_id: int, module_id: str, today: date, group_due: date | None, lessons: int, user_id: int | None = None
-) -> sa.Subquery:
-    """Per member of the group (or only `user_id`): the dashboard's columns and today's status."""
-    if user_id is None:
-        who = sa.select(GroupMember.user_id).where(GroupMember.group_id == group_id).scalar_subquery()
-
-        def among(column):
-            return column.in_(who)
-    else:
-
-        def among(column):
-            return column == user_id
-
-    reads = (
-        sa.select(LessonRead.user_id, sa.func.count().label("n"), sa.func.max(LessonRead.read_at).label("last"))
-        .where(among(LessonRead.user_id))
-        .group_by(LessonRead.user_id)
-        .subquery("reads")
-    )
-    tries = (
-        sa.select(
-            Attempt.user_id,
-            sa.func.count().label("n"),
-            sa.func.max(Attempt.started_at).label("started"),
-            sa.func.max(Attempt.finished_at).label("finished"),
-        )
-        .where(among(Attempt.user_id), Attempt.mode == AttemptMode.GRADED)
-        .group_by(Attempt.user_id)
-        .subquery("tries")
-    )
-    newest = (
-        sa.select(Certificate.user_id, sa.func.max(Certificate.sequence).label("sequence"))
-        .where(among(Certificate.user_id), Certificate.module_id == module_id)
-        .group_by(Certificate.user_id)
-        .subquery("newest")
-    )
-    personal = aliased(Assignment, name="personal")
-    due_on = sa.type_coerce(sa.func.coalesce(personal.due_on, sa.literal(group_due, sa.Date)), sa.Date)
-    valid = sa.and_(
-        Certificate.status == CertificateStatus.VALID,
-        sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
-    )
-    read_count = sa.func.coalesce(reads.c.n, 0)
-    try_count = sa.func.coalesce(tries.c.n, 0)
-    status = sa.case(
-        (valid, STATUS_ORDER["afgerond"]),
-        (sa.and_(due_on.is_not(None), due_on < today), STATUS_ORDER["te laat"]),
-        (sa.or_(read_count > 0, try_count > 0), STATUS_ORDER["bezig"]),
-        else_=STATUS_ORDER["niet gestart"],
-    )
-    # The latest moment of any activity; each argument falls back on another one so that a missing
-    # one never wins (GREATEST skips nulls, SQLite's max() does not), and on joining when there is none.
-    moments = (reads.c.last, tries.c.started, tries.c.finished)
-    last_activity = sa.type_coerce(
-        greatest(*(sa.func.coalesce(m, *(o for o in moments if o is not m), GroupMember.joined_at) for m in moments)),
-        sa.DateTime(timezone=True),
-    )
-    return (
-        sa.select(
-            User.id.label("user_id"),
-            User.display_name.label("name"),
-            sa.func.lower(User.display_name).label("name_key"),
-            User.email,
-            User.register_name,
-            User.register_number,
-            User.register_consent_at,
-            sa.case((read_count > lessons, lessons), else_=read_count).label("lessons_read"),
-            last_activity.label("last_activity"),
-            Certificate.id.label("certificate_id"),
-            Certificate.status.label("certificate_status"),
-            Certificate.valid_until,
-            Certificate.completed_on,
-            due_on.label("due_on"),
-            status.label("status"),
-        )
-        .select_from(GroupMember)
-        .join(User, User.id == GroupMember.user_id)
-        .outerjoin(reads, reads.c.user_id == User.id)
-        .outerjoin(tries, tries.c.user_id == User.id)
-        .outerjoin(newest, newest.c.user_id == User.id)
-        .outerjoin(
-            Certificate,
-            sa.and_(
-                Certificate.user_id == newest.c.user_id,
-                Certificate.module_id == module_id,
-                Certificate.sequence == newest.c.sequence,
-            ),
-        )
-        .outerjoin(
-            personal,
-            sa.and_(personal.group_id == group_id, personal.module_id == module_id, personal.user_id == User.id),
-        )
-        .where(GroupMember.group_id == group_id, *(() if user_id is None else (GroupMember.user_id == user_id,)))
-        .subquery("learners")
-    )
-
-
-def _matches(learners: sa.Subquery, query: str):
+def _matches(query: str):
     if not query:
         return sa.true()
     needle = query.lower()
     return sa.or_(
-        learners.c.name_key.contains(needle, autoescape=True), learners.c.email.contains(needle, autoescape=True)
+        progress.c.name_key.contains(needle, autoescape=True), progress.c.email.contains(needle, autoescape=True)
     )
 
 
-def _order(learners: sa.Subquery, sort: str, descending: bool) -> list:
+SORT_COLUMNS = ("user_id", "status", "name_key", "lessons_read", "last_activity", "deadline_key")
+
+
+def _order(sort: str, descending: bool, columns=progress.c) -> list:
     keys = {
         "naam": [],
-        "status": [learners.c.status],
-        "voortgang": [learners.c.lessons_read],
-        "activiteit": [learners.c.last_activity],
-        # No deadline sorts after every date (and first when descending).
-        "deadline": [learners.c.due_on.is_(None), learners.c.due_on],
-    }[sort] + [learners.c.name_key, learners.c.user_id]  # ties: by name, then by account: a stable order
+        "status": [columns.status],
+        "voortgang": [columns.lessons_read],
+        "activiteit": [columns.last_activity],
+        # No deadline sorts after every date (and first when descending): its key is a far date.
+        "deadline": [columns.deadline_key],
+    }[sort] + [columns.name_key, columns.user_id]  # ties: by name, then by account: a stable order
     return [key.desc() if descending else key.asc() for key in keys]
 
 
 def _certificate_state(status: str | None, valid_until: date | None, today: date) -> str:
-    """As Certificate.state: the same rule the status column's SQL applies."""
+    """As Certificate.state: the same rule the status follows."""
     if status is None:
         return "none"
     if status != CertificateStatus.VALID:
@@ -263,6 +151,21 @@ def _row(found, today: date) -> LearnerRow:
         last_activity=as_utc(found.last_activity),
         due_on=found.due_on,
         status=STATUS_NAMES[found.status],
+    )
+
+
+def _shown_rows(*where) -> sa.Select:
+    """The stored rows with what the page shows of the account beside them."""
+    return (
+        sa.select(
+            progress,
+            User.display_name.label("name"),
+            User.register_name,
+            User.register_number,
+            User.register_consent_at,
+        )
+        .join(User, User.id == progress.c.user_id)
+        .where(*where)
     )
 
 
@@ -323,53 +226,99 @@ def _fill_quizzes(rows: list[LearnerRow], catalog: Catalog) -> None:
                 cell.attempts_left = max(0, limit - cell.attempts)
 
 
-def group_page(
-    group_id: int, catalog: Catalog, today: date, group_due: date | None, view: View, per_page: int = PAGE_SIZE
-) -> Dashboard:
-    """One page of the group's learners as `view` asks, with the counts for the whole group."""
-    learners = _learners(group_id, catalog.module.id, today, group_due, len(catalog.lessons))
-    # The counts per status, per day of completion (the chart) and per match of the search, in one go.
-    afgerond = learners.c.status == STATUS_ORDER["afgerond"]
-    completed = sa.type_coerce(sa.case((afgerond, learners.c.completed_on)), sa.Date).label("completed")
-    matches = _matches(learners, view.query)
-    matched = sa.case((matches, 1), else_=0).label("matched")
+def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_page: int = PAGE_SIZE) -> Dashboard:
+    """One page of the group's learners as `view` asks, with the counts for the whole group.
+
+    Reads the stored rows (course/trainer/progress.py), first brought up to date for `today`: the
+    counts come from a handful of count rows, the page from an index range of its sort order."""
+    progress_store.apply_pending(db.session())
+    refreshed = progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
     counts: Counter[str] = Counter(dict.fromkeys(STATUS_ORDER, 0))
     completed_per_day: Counter[date] = Counter()
-    shown = 0
-    for code, day, hit, number in db.session.execute(
-        sa.select(learners.c.status, completed, matched, sa.func.count()).group_by(
-            learners.c.status, completed, matched
-        )
+    for code, day, number in db.session.execute(
+        sa.select(counts_table.c.status, counts_table.c.completed_on, sa.func.sum(counts_table.c.learners))
+        .where(counts_table.c.group_id == group_id)
+        .group_by(counts_table.c.status, counts_table.c.completed_on)
     ):
-        status = STATUS_NAMES[code]
-        counts[status] += number
-        if day is not None:
-            completed_per_day[day] += number
-        if hit and view.status in ("", status):
-            shown += number
-    paging = Paging.of(view.page, shown, per_page)
-    wanted = [matches]
+        if number:
+            counts[STATUS_NAMES[code]] += number
+            if day is not None:
+                completed_per_day[day] += number
+    wanted = [progress.c.group_id == group_id]
     if view.status:
-        wanted.append(learners.c.status == STATUS_ORDER[view.status])
-    rows = [
-        _row(found, today)
-        for found in db.session.execute(
-            sa.select(learners)
+        wanted.append(progress.c.status == STATUS_ORDER[view.status])
+    if view.query:
+        wanted.append(_matches(view.query))
+        shown, paging, ids = _search_page(wanted, view, per_page)
+        on_page = progress.c.user_id.in_(ids)
+    else:
+        shown = counts[view.status] if view.status else sum(counts.values())
+        paging = Paging.of(view.page, shown, per_page)
+        # The page's accounts from the sort order's index alone, then their rows and names.
+        page = (
+            sa.select(progress.c.user_id)
             .where(*wanted)
-            .order_by(*_order(learners, view.sort, view.descending))
+            .order_by(*_order(view.sort, view.descending))
             .limit(paging.per_page)
             .offset(paging.offset)
+            .subquery("page")
         )
-    ]
+        on_page = progress.c.user_id.in_(sa.select(page.c.user_id))
+    rows = (
+        [
+            _row(found, today)
+            for found in db.session.execute(
+                _shown_rows(progress.c.group_id == group_id, on_page).order_by(*_order(view.sort, view.descending))
+            )
+        ]
+        if paging.total
+        else []
+    )
     _fill_quizzes(rows, catalog)
     return Dashboard(
-        rows=rows, counts=dict(counts), completed_per_day=dict(completed_per_day), shown=shown, paging=paging
+        rows=rows,
+        counts=dict(counts),
+        completed_per_day=dict(completed_per_day),
+        shown=shown,
+        paging=paging,
+        refreshed=refreshed,
     )
 
 
-def learner_row(group_id: int, catalog: Catalog, today: date, group_due: date | None, user_id: int) -> LearnerRow:
-    """The dashboard's row of one member, from the same SQL as the group page (only that member's data)."""
-    learners = _learners(group_id, catalog.module.id, today, group_due, len(catalog.lessons), user_id=user_id)
-    row = _row(db.session.execute(sa.select(learners)).one(), today)
+def _search_page(wanted: list, view: View, per_page: int) -> tuple[int, Paging, list[int]]:
+    """A search's number of matches and the accounts on the asked page, in one statement: the matches
+    are found first (trigram indexes on PostgreSQL), then counted and sorted; only those, not the group."""
+    found = sa.select(*(progress.c[name] for name in SORT_COLUMNS)).where(*wanted).cte("found")
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Else the planner may walk the whole sort index hoping to meet 100 matches early.
+        found = found.prefix_with("MATERIALIZED")
+
+    def page_of(paging_page: int) -> list:
+        return db.session.execute(
+            sa.select(found.c.user_id, sa.func.count().over())
+            .order_by(*_order(view.sort, view.descending, found.c))
+            .limit(per_page)
+            .offset((paging_page - 1) * per_page)
+        ).all()
+
+    hits = page_of(view.page)
+    if hits:
+        shown = hits[0][1]
+    elif view.page > 1:  # past the last page: count, and show the last page (as Paging does)
+        shown = db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0
+    else:
+        shown = 0
+    paging = Paging.of(view.page, shown, per_page)
+    if not hits and paging.total:
+        hits = page_of(paging.page)
+    return shown, paging, [user_id for user_id, _ in hits]
+
+
+def learner_row(group_id: int, catalog: Catalog, today: date, user_id: int) -> LearnerRow:
+    """The dashboard's row of one member, as the group page shows it."""
+    progress_store.apply_pending(db.session())
+    progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
+    found = db.session.execute(_shown_rows(progress.c.group_id == group_id, progress.c.user_id == user_id)).one()
+    row = _row(found, today)
     _fill_quizzes([row], catalog)
     return row

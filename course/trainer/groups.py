@@ -31,7 +31,7 @@ from course.models import (
 )
 from course.timeutil import as_utc, utcnow
 from course.tokens import TokenExpired, TokenInvalid, new_token, token_hash
-from course.trainer import stored_analysis
+from course.trainer import progress, stored_analysis
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
@@ -81,6 +81,7 @@ def add_member(group: Group, user: User) -> bool:
     ).first()
     if added is not None:
         stored_analysis.forget_for_members(db.session, group.id, [user.id])
+        progress.learners_changed(user.id)
     return added is not None
 
 

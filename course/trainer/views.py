@@ -111,7 +111,9 @@ def group(group_id: int):
         search_terms.recall(_search_page(group)),
         paging.requested_page(args.get("pagina")),
     )
-    board = dashboard.group_page(group.id, catalog, today, group_due, view)
+    board = dashboard.group_page(group.id, catalog, today, view)
+    if board.refreshed:
+        db.session.commit()  # the statuses the date changed (a deadline passed) stay changed
     completed = board.completed_per_day
     started = min([local_date(group.created_at), *completed])
     return render_template(
@@ -277,7 +279,7 @@ def learner(group_id: int, user_id: int):
         .offset(attempt_pages.offset)
     ).all()
     today = local_date(utcnow())
-    row = dashboard.learner_row(group.id, catalog, today, groups.saved_due_on(group, catalog.module.id), learner.id)
+    row = dashboard.learner_row(group.id, catalog, today, learner.id)
     return render_template(
         "trainer/learner.html",
         group=group,

@@ -1,7 +1,7 @@
 """item analysis results: the computed analysis stored per quiz and scope
 
 Revision ID: f4e5d6c7b022
-Revises: f2e3d4c5b020
+Revises: f3e4d5c6b021
 Create Date: 2026-12-02 01:30:00
 
 The item analysis page shows a stored result with the moment it was computed (issue 15, second pass;
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f4e5d6c7b022"
-down_revision = "f2e3d4c5b020"
+down_revision = "f3e4d5c6b021"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,238 @@
+"""The trainer dashboard's stored rows (member_progress) and counts (group_status_counts) stay equal to
+what a from-scratch computation over the lesson reads, attempts, certificates, memberships and
+deadlines gives, after every kind of write the app makes, and follow the date without any write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from course.certificates.revocation import revoke
+from course.extensions import db
+from course.lessons import progress as lessons
+from course.models import (
+    AttemptItem,
+    Certificate,
+    CertificateStatus,
+    GroupMember,
+    GroupStatusCount,
+    MemberProgress,
+    Role,
+    User,
+)
+from course.privacy import erase_user
+from course.quizzes import attempts as quiz_attempts
+from course.timeutil import local_date, utcnow
+from course.trainer import actions, dashboard, groups, progress
+from tests.conftest import sign_in
+
+STORED = [c for c in MemberProgress.__table__.columns]
+
+
+def stored(group_id: int) -> tuple[dict, dict]:
+    rows = {
+        row.user_id: row._asdict()
+        for row in db.session.execute(sa.select(*STORED).where(MemberProgress.group_id == group_id))
+    }
+    counts = Counter()
+    for status, day, number in db.session.execute(
+        sa.select(GroupStatusCount.status, GroupStatusCount.completed_on, GroupStatusCount.learners).where(
+            GroupStatusCount.group_id == group_id
+        )
+    ):
+        counts[(status, day)] += number
+    return rows, {key: n for key, n in counts.items() if n}
+
+
+def from_scratch(group_id: int, catalog) -> tuple[dict, dict]:
+    """The same rules over the source tables, as the rebuild (and the old page) computes them."""
+    today = local_date(utcnow())
+    source = progress.learners(catalog.module.id, today, len(catalog.lessons), group_id=group_id)
+    rows = {row.user_id: row._asdict() for row in db.session.execute(sa.select(source))}
+    counts = Counter(
+        (r["status"], r["completed_on"] if r["status"] == progress.AFGEROND else None) for r in rows.values()
+    )
+    return rows, dict(counts)
+
+
+def assert_current(group_ids: list[int], catalog) -> None:
+    for group_id in group_ids:
+        assert stored(group_id) == from_scratch(group_id, catalog), group_id
+
+
+def certificate(user: User, catalog, sequence: int = 1, **extra) -> Certificate:
+    found = Certificate(
+        user_id=user.id,
+        module_id=catalog.module.id,
+        sequence=sequence,
+        verification_code=f"code-{user.id}-{sequence}",
+        learner_name=user.display_name,
+        module_title="Module",
+        content_version="v",
+        study_load="4 uur",
+        completed_on=local_date(utcnow()),
+        status=CertificateStatus.VALID,
+        **extra,
+    )
+    db.session.add(found)
+    return found
+
+
+def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_ids = [create_user(name=f"Cursist {i}").id for i in range(4)]
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        anna, bram, cees, daan = (db.session.get(User, uid) for uid in learner_ids)
+        first = groups.create_group(trainer, "Eerste")
+        second = groups.create_group(trainer, "Tweede")
+        db.session.commit()
+        both = [first.id, second.id]
+
+        def check(step: str) -> None:
+            db.session.commit()
+            assert_current(both, catalog), step
+
+        # Joining: through the trainer (add_member), with the code, in two groups at once.
+        for learner in (anna, bram, cees):
+            groups.add_member(first, learner)
+        check("added")
+        assert groups.join_by_code(anna, second.enrolment_code) is not None
+        groups.add_member(second, daan)
+        check("joined by code")
+        assert len(stored(first.id)[0]) == 3 and len(stored(second.id)[0]) == 2
+
+        lessons.mark_read(anna, catalog.lessons[0], "v")
+        check("lesson read")
+        quiz = catalog.quiz(catalog.module.completion.quizzes_passed[0])
+        now = utcnow()
+        attempt = quiz_attempts.start_attempt(bram, quiz, now, "v")
+        check("attempt started")
+        items = list(db.session.scalars(sa.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)))
+        attempt.page = max(item.page for item in items)  # the last stage, where the finish button is
+        db.session.flush()
+        quiz_attempts.finish_attempt(attempt, items, quiz, MultiDict(), attempt.revision, now + timedelta(minutes=5))
+        check("attempt finished")
+        attempt = db.session.get(type(attempt), attempt.id)
+        actions.reset_attempt(trainer, attempt, "Storing tijdens de toets", utcnow())
+        check("attempt voided")
+
+        issued = certificate(cees, catalog)
+        check("certificate issued")
+        revoke(issued, trainer, "Ten onrechte uitgereikt", utcnow())
+        check("certificate revoked")
+        certificate(cees, catalog, sequence=2, valid_until=local_date(utcnow()) + timedelta(days=3))
+        check("certificate issued again")
+
+        today = local_date(utcnow())
+        groups.assign(first, catalog.module.id, today - timedelta(days=1), trainer)
+        check("group deadline")
+        groups.assign(first, catalog.module.id, today + timedelta(days=10), trainer, learner=bram)
+        check("personal deadline")
+        groups.assign(first, catalog.module.id, today + timedelta(days=1), trainer)
+        check("group deadline moved")
+
+        anna.display_name = "Anna van Dijk"
+        check("name changed")
+
+        db.session.delete(db.session.scalar(sa.select(GroupMember).where(GroupMember.user_id == bram.id)))
+        check("left the group")
+
+        erase_user(anna, trainer)
+        check("erased")
+        assert anna.id not in stored(first.id)[0] and anna.id not in stored(second.id)[0]
+
+        progress.rebuild_all(db.session.connection(), catalog)
+        check("a rebuild changes nothing")
+
+
+def test_the_page_follows_the_date_without_any_write(app, create_user, runner):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_id = create_user(name="Eva Laat").id
+    done_id = create_user(name="Fleur Klaar").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        group = groups.create_group(trainer, "Datum")
+        for uid in (learner_id, done_id):
+            groups.add_member(group, db.session.get(User, uid))
+        today = local_date(utcnow())
+        groups.assign(group, catalog.module.id, today + timedelta(days=2), trainer)
+        certificate(db.session.get(User, done_id), catalog, valid_until=today + timedelta(days=1))
+        db.session.commit()
+        group_id = group.id
+        view = dashboard.View()
+        assert dashboard.group_page(group_id, catalog, today, view).counts == {
+            "te laat": 0,
+            "niet gestart": 1,
+            "bezig": 0,
+            "afgerond": 1,
+        }
+        # The certificate ends after tomorrow: not started (no deadline passed yet).
+        later = dashboard.group_page(group_id, catalog, today + timedelta(days=2), view)
+        assert later.counts == {"te laat": 0, "niet gestart": 2, "bezig": 0, "afgerond": 0}
+        assert later.completed_per_day == {}
+        # The deadline passed: both are late, in the rows and in the counts.
+        late = dashboard.group_page(group_id, catalog, today + timedelta(days=3), view)
+        assert late.counts == {"te laat": 2, "niet gestart": 0, "bezig": 0, "afgerond": 0}
+        assert [row.status for row in late.rows] == ["te laat", "te laat"]
+        # Back to today (a test moving the date back): as it was.
+        again = dashboard.group_page(group_id, catalog, today, view)
+        assert again.counts["afgerond"] == 1 and again.completed_per_day == {today: 1}
+        db.session.commit()
+        assert stored(group_id) == from_scratch(group_id, catalog)
+
+    # The scheduled command finds nothing to do today (every row is current).
+    result = runner.invoke(args=["course", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "0 cursisten met een nieuwe status" in result.output
+
+
+def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
+    trainer = create_user(Role.TRAINER, name="Tineke Trainer")
+    learner_id = create_user(name="Eva Laat").id
+    with app.app_context():
+        group = groups.create_group(db.session.get(User, trainer.id), "Bewaard")
+        groups.add_member(group, db.session.get(User, learner_id))
+        db.session.commit()
+        group_id = group.id
+        today = local_date(utcnow())
+        # As if the row was computed yesterday and its status could change today (a deadline passing).
+        db.session.execute(
+            sa.update(MemberProgress)
+            .where(MemberProgress.group_id == group_id)
+            .values(status_on=today - timedelta(days=1), changes_on=today)
+        )
+        db.session.commit()
+    client = sign_in(app, trainer)
+    assert client.get(f"/trainer/groepen/{group_id}").status_code == 200
+    with app.app_context():
+        row = db.session.get(MemberProgress, (group_id, learner_id))
+        assert row.status_on == today and row.changes_on is None
+
+
+def test_rebuild_progress_recomputes_every_group_after_a_hand_edit(app, create_user, runner):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_id = create_user(name="Eva Bezig").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Met de hand")
+        groups.add_member(group, db.session.get(User, learner_id))
+        lessons.mark_read(db.session.get(User, learner_id), catalog.lessons[0], "v")
+        db.session.commit()
+        group_id = group.id
+        # Data changed behind the app's back (a restore, an edit in the database): the stored row is stale.
+        db.session.execute(
+            sa.update(MemberProgress).values(lessons_read=0, status=progress.STATUS_ORDER["niet gestart"])
+        )
+        db.session.commit()
+        assert stored(group_id) != from_scratch(group_id, catalog)
+    result = runner.invoke(args=["course", "rebuild-progress"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Voortgang opnieuw berekend voor 1 groep.\n"
+    with app.app_context():
+        assert stored(group_id) == from_scratch(group_id, app.extensions["catalog"])
