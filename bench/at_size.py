@@ -17,7 +17,7 @@ the peak resident set (VmHWM, reset through /proc/self/clear_refs) beside it.
 Targets (the issue's), on each page's cost (worker CPU, plus the PostgreSQL backends' CPU when the
 server is local; wall time is printed beside it, but on a shared machine it mostly measures the other
 jobs): every page at the largest size costs at most 2x its cost at the smallest (the group exports
-excepted: they hold a row per certified learner); the trainer dashboard at 100,000 learners under 50 ms; the
+excepted: they hold a row per certified learner); every trainer dashboard view at 100,000 learners under 50 ms; the
 accreditation exports' peak memory at 100,000 rows under 100 MB (projected from the two largest sizes
 when fewer rows were exported: a streaming export stays flat, one that holds every row grows with
 them). The exit status is 1 when a target is missed.
@@ -64,7 +64,8 @@ class Scenario:
     path: Callable[[SeededInstitute, dict], str]
     growth: bool = True  # the 2x target applies (not to a group export: it has a row per learner)
     memory: bool = False  # peak memory is measured
-    search: str | None = None  # a dashboard search term, posted (it lives in the session, not the URL)
+    # A dashboard search term from the seeded institute, posted (it lives in the session, not the URL).
+    search: Callable[[SeededInstitute], str] | None = None
     # An untimed request first: the item analysis computes and stores its result on the first view, and
     # the page measured is the one every later view gets (the stored result, not the computation).
     prepare: bool = False
@@ -83,7 +84,19 @@ SCENARIOS = (
     Scenario("dashboard, sorted by status", "trainer", lambda s, n: f"{_group(s)}?sorteer=status"),
     Scenario("dashboard, sorted by name", "trainer", lambda s, n: f"{_group(s)}?sorteer=naam"),
     Scenario("dashboard, filter 'te laat'", "trainer", lambda s, n: f"{_group(s)}?status={quote('te laat')}"),
-    Scenario("dashboard, search", "trainer", lambda s, n: _group(s), search="Jansen"),
+    # A trainer looking for one person: one match at every size, so the 2x target applies.
+    Scenario(
+        "dashboard, search one learner", "trainer", lambda s, n: _group(s), search=lambda s: s.sample_learner_email
+    ),
+    # A surname many share: its matches grow with the institute (26 at 1,000, 2,641 at 100,000), so the
+    # page shows a full 100 rows only at the larger sizes and counts 100x the matches; reported, no target.
+    Scenario(
+        "dashboard, search a common surname",
+        "trainer",
+        lambda s, n: _group(s),
+        growth=False,
+        search=lambda s: s.search_name,
+    ),
     Scenario("dashboard, middle page", "trainer", lambda s, n: f"{_group(s)}?pagina={max(1, s.learners // 200)}"),
     Scenario("learner page (trainer)", "trainer", lambda s, n: f"{_group(s)}/cursisten/{s.sample_learner_id}"),
     Scenario("admin user list", "admin", lambda s, n: "/beheer/gebruikers"),
@@ -365,7 +378,7 @@ def run_size(url: str, learners: int, args: argparse.Namespace) -> SizeRun:
         client = clients[scenario.who]
         url_path = scenario.path(seeded, seeded.rows)
         if scenario.search:
-            post_search(client, url_path, scenario.search)
+            post_search(client, url_path, scenario.search(seeded))
         if scenario.call is not None:
             fetch = called(scenario.call, app, seeded)
         else:
@@ -430,7 +443,7 @@ def report(runs: list[SizeRun], database: str) -> tuple[list[str], bool]:
         if scenario.growth and len(runs) > 1:
             targets.append(f"≤ {GROWTH_LIMIT:.0f}x")
             met = met and growth <= GROWTH_LIMIT
-        if scenario.name == "trainer dashboard" and large.learners >= 100_000:
+        if scenario.name.startswith(("trainer dashboard", "dashboard")) and large.learners >= 100_000:
             targets.append(f"< {DASHBOARD_LIMIT_MS:.0f} ms")
             met = met and last.cost_ms < DASHBOARD_LIMIT_MS
         ok = ok and met
