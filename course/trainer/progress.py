@@ -46,6 +46,8 @@ STATUS_ORDER = {"te laat": 0, "niet gestart": 1, "bezig": 2, "afgerond": 3}
 STATUS_NAMES = {code: name for name, code in STATUS_ORDER.items()}
 AFGEROND = STATUS_ORDER["afgerond"]
 NO_DEADLINE = date(9999, 12, 31)  # the deadline sort key of a member without one: after every date
+REFRESH_BATCH = 500  # learners per refresh: 500 ids, a few times per statement, stay under the parameter caps
+REBUILD_ABOVE = 2_000  # stale rows in one group above which the group is rebuilt set-based
 
 progress = MemberProgress.__table__
 counts_table = GroupStatusCount.__table__
@@ -238,6 +240,13 @@ def refresh_members(
     if not user_ids or catalog is None:
         return
     today = today or local_date(utcnow())
+    # In batches, in id order (so locks are still taken in one order): each id is a bound parameter,
+    # several times per statement, and SQLite (32,766) and PostgreSQL (65,535) cap their number.
+    for start in range(0, len(user_ids), REFRESH_BATCH):
+        _refresh_batch(conn, user_ids[start : start + REFRESH_BATCH], today, catalog)
+
+
+def _refresh_batch(conn: sa.Connection, user_ids: list[int], today: date, catalog: Catalog) -> None:
     # One refresh of a learner at a time: else a lesson read committed while the learner joins a group
     # could be seen by neither (the read's refresh sees no membership yet, the join's no read yet).
     # NO KEY UPDATE: rows that merely refer to the account (a new read, an attempt) need not wait.
@@ -309,13 +318,19 @@ def rebuild_group(conn: sa.Connection, group_id: int, catalog: Catalog, today: d
 
 
 def bring_up_to_date(conn: sa.Connection, today: date, catalog: Catalog, group_id: int | None = None) -> int:
-    """Recompute the rows whose status may differ on `today` from the day it was computed (usually none)."""
+    """Recompute the rows whose status may differ on `today` from the day it was computed (usually none).
+
+    A group deadline passing makes every member of the group stale at once: a group with more than
+    REBUILD_ABOVE stale rows is rebuilt set-based (a few statements) instead of learner by learner."""
     due = sa.or_(progress.c.changes_on <= today, progress.c.status_on > today)
     where = [due] if group_id is None else [progress.c.group_id == group_id, due]
-    stale = list(conn.scalars(sa.select(progress.c.user_id).where(*where).distinct()))
-    if stale:
-        refresh_members(conn, stale, today, catalog)
-    return len(stale)
+    stale = conn.execute(sa.select(progress.c.group_id, progress.c.user_id).where(*where)).all()
+    per_group = Counter(group for group, _ in stale)
+    rebuilt = sorted(group for group, number in per_group.items() if number > REBUILD_ABOVE)
+    for group in rebuilt:
+        rebuild_group(conn, group, catalog, today)
+    refresh_members(conn, [user for group, user in stale if group not in rebuilt], today, catalog)
+    return len({user for _, user in stale})
 
 
 # --- the session hooks: every ORM write that changes what the dashboard shows ------------------------
