@@ -2,7 +2,7 @@
 
 from course.models.account_token import AccountToken, TokenPurpose
 from course.models.attempt import Attempt, AttemptDecision, AttemptItem, AttemptMode, AttemptStatus
-from course.models.audit import AuditEvent
+from course.models.audit import AuditEvent, AuditEventPerson
 from course.models.certificate import Certificate, CertificateStatus
 from course.models.external_identity import ExternalIdentity
 from course.models.group import Assignment, AttemptGrant, Group, GroupMember, Invitation, InvitationStatus
@@ -28,6 +28,7 @@ __all__ = [
     "AttemptMode",
     "AttemptStatus",
     "AuditEvent",
+    "AuditEventPerson",
     "Certificate",
     "CertificateStatus",
     "ExternalIdentity",

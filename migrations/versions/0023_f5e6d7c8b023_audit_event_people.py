@@ -1,0 +1,79 @@
+"""audit event people: who each audit event is about, indexed by person
+
+Revision ID: f5e6d7c8b023
+Revises: f2e3d4c5b020
+Create Date: 2026-12-02 01:40:00
+
+The learner data export and erasure find a person's audit events by their id as the event's subject
+("user", id) or in its details (user_id, learner_id). No index covers an id inside JSON, so every
+export read every event: 57 ms at 1,000 learners, 256 ms at 100,000 (issue 15). audit_event_people
+holds one row per event and person, written by course/audit.py `record` with the event; this migration
+fills it for the events already there, by the rule `record` follows (course/audit.py `person_id`): an
+integer, or a string of decimal digits, within the INTEGER range; absent, null and any other value
+name no one. Set-based: one INSERT ... SELECT, with each database's own JSON functions.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "f5e6d7c8b023"
+down_revision = "f2e3d4c5b020"
+branch_labels = None
+depends_on = None
+
+USER_DETAIL_KEYS = ("user_id", "learner_id")
+
+
+def _detail_person(dialect, key):
+    # A copy of course/audit.py `_detail_person_sql` as it is at this revision (migrations stay as written).
+    if dialect == "postgresql":
+        text = f"(details ->> '{key}')"
+        kind = f"json_typeof(details -> '{key}')"
+        return (
+            f"CASE WHEN {kind} = 'number' AND {text} ~ '^-?[0-9]{{1,10}}$' THEN CAST({text} AS BIGINT)"
+            f" WHEN {kind} = 'string' AND {text} ~ '^[0-9]{{1,10}}$' THEN CAST({text} AS BIGINT) END"
+        )
+    value = f"json_extract(details, '$.\"{key}\"')"
+    return (
+        f"CASE json_type(details, '$.\"{key}\"') WHEN 'integer' THEN {value}"
+        f" WHEN 'text' THEN CASE WHEN length({value}) BETWEEN 1 AND 10 AND {value} NOT GLOB '*[^0-9]*'"
+        f" THEN CAST({value} AS INTEGER) END END"
+    )
+
+
+def upgrade():
+    op.create_table(
+        "audit_event_people",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["audit_events.id"],
+            name=op.f("fk_audit_event_people_event_id_audit_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("event_id", "user_id", name=op.f("pk_audit_event_people")),
+    )
+    dialect = op.get_bind().dialect.name
+    found = " UNION ".join(
+        [
+            "SELECT id AS event_id, subject_id AS user_id FROM audit_events"
+            " WHERE subject_type = 'user' AND subject_id IS NOT NULL",
+            *(
+                f"SELECT id AS event_id, {_detail_person(dialect, key)} AS user_id FROM audit_events"
+                for key in USER_DETAIL_KEYS
+            ),
+        ]
+    )
+    op.execute(
+        "INSERT INTO audit_event_people (event_id, user_id)"
+        f" SELECT event_id, user_id FROM ({found}) AS found WHERE user_id BETWEEN -2147483648 AND 2147483647"
+    )
+    # After the backfill: one index build instead of an update per row.
+    op.create_index("ix_audit_event_people_user_id_event_id", "audit_event_people", ["user_id", "event_id"])
+
+
+def downgrade():
+    op.drop_index("ix_audit_event_people_user_id_event_id", table_name="audit_event_people")
+    op.drop_table("audit_event_people")
