@@ -11,6 +11,11 @@ holds one row per event and person, written by course/audit.py `record` with the
 fills it for the events already there, by the rule `record` follows (course/audit.py `person_id`): an
 integer, or a string of decimal digits, within the INTEGER range; absent, null and any other value
 name no one. Set-based: one INSERT ... SELECT, with each database's own JSON functions.
+
+The export's other lists that grow with the institute read what an account did as trainer or admin:
+certificates it revoked, deadlines it set, attempts it granted. Those columns get an index too (measured
+at 100,000 learners: the revoked-by lookup read all 29,684 certificates, 18 ms per export). Erasure
+clears the same columns.
 """
 
 import sqlalchemy as sa
@@ -23,6 +28,12 @@ branch_labels = None
 depends_on = None
 
 USER_DETAIL_KEYS = ("user_id", "learner_id")
+# What an account did, read by the data export and cleared by erasure.
+ACTOR_INDEXES = [
+    ("ix_certificates_revoked_by_id", "certificates", "revoked_by_id"),
+    ("ix_assignments_assigned_by_id", "assignments", "assigned_by_id"),
+    ("ix_attempt_grants_granted_by_id", "attempt_grants", "granted_by_id"),
+]
 
 
 def _detail_person(dialect, key):
@@ -72,8 +83,12 @@ def upgrade():
     )
     # After the backfill: one index build instead of an update per row.
     op.create_index("ix_audit_event_people_user_id_event_id", "audit_event_people", ["user_id", "event_id"])
+    for name, table, column in ACTOR_INDEXES:
+        op.create_index(name, table, [column])
 
 
 def downgrade():
+    for name, table, _ in reversed(ACTOR_INDEXES):
+        op.drop_index(name, table_name=table)
     op.drop_index("ix_audit_event_people_user_id_event_id", table_name="audit_event_people")
     op.drop_table("audit_event_people")
