@@ -91,9 +91,9 @@ def _detail_person(dialect: str, details: sa.ColumnElement, key: str) -> sa.Colu
     return sa.case((kind == "integer", value), (sa.and_(kind == "text", digits), sa.cast(value, sa.Integer)))
 
 
-def link_people(connection: sa.Connection, since_id: int = 0) -> int:
+def link_people(connection: sa.Connection, since_id: int = 0) -> None:
     """Write the links of the events from `since_id` on that have none yet, in one statement, by the
-    rule `record` follows: for audit events inserted in bulk (bench/seed_at_size.py). Returns how many."""
+    rule `record` follows: for audit events inserted in bulk (bench/seed_at_size.py)."""
     events, links = AuditEvent.__table__, AuditEventPerson.__table__
     dialect = connection.dialect.name
     arms = [
@@ -109,7 +109,7 @@ def link_people(connection: sa.Connection, since_id: int = 0) -> int:
     ]
     found = sa.union(*arms).subquery("found")
     linked = links.alias("linked")
-    result = connection.execute(
+    connection.execute(
         sa.insert(links).from_select(
             ["event_id", "user_id"],
             sa.select(found.c.event_id, found.c.user_id).where(
@@ -117,4 +117,3 @@ def link_people(connection: sa.Connection, since_id: int = 0) -> int:
             ),
         )
     )
-    return result.rowcount

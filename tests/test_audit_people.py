@@ -134,11 +134,12 @@ def test_events_inserted_in_bulk_get_the_links_record_writes(db):
     by_record = links_of(recorded(NAMED + ODD))
     bulk_ids = inserted_in_bulk(NAMED + ODD)
     assert links_of(bulk_ids) == [[] for _ in bulk_ids]
-    written = audit.link_people(db.session.connection(), since_id=min(bulk_ids))
+    audit.link_people(db.session.connection(), since_id=min(bulk_ids))
     assert links_of(bulk_ids) == by_record
-    assert written == sum(len(people) for people in by_record)
-    # Linked events are passed over: a second run writes nothing.
-    assert audit.link_people(db.session.connection()) == 0
+    # Linked events are passed over: a second run from the start writes nothing.
+    audit.link_people(db.session.connection())
+    assert links_of(bulk_ids) == by_record
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEventPerson)) == 2 * sum(map(len, by_record))
 
 
 def test_the_migration_links_the_events_already_there_as_record_would(app):
