@@ -37,7 +37,8 @@ ACTOR_INDEXES = [
 
 
 def _detail_person(dialect, key):
-    # A copy of course/audit.py `_detail_person_sql` as it is at this revision (migrations stay as written).
+    # course/audit.py `_detail_person` (built there with SQLAlchemy) written out as it is at this revision:
+    # a migration keeps doing what it did when the app changes. tests/test_audit_people.py compares the two.
     if dialect == "postgresql":
         text = f"(details ->> '{key}')"
         kind = f"json_typeof(details -> '{key}')"
