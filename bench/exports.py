@@ -29,6 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bench.database import fresh_app
+from course import audit
 from course.auth import accounts
 from course.extensions import db
 from course.models import (
@@ -165,6 +166,8 @@ def seed_history(user_id: int, answers: int, per_attempt: int = 10) -> None:
             for attempt_id in ids
         ),
     )
+    # Whom those events are about, as record() would have written it (course/audit.py).
+    audit.link_people(db.session.connection())
     db.session.commit()
 
 

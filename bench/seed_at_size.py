@@ -4,7 +4,9 @@
 for learners who read lessons, take knowledge checks and the graded tests (with answers valid for
 the questions, graded by the app's own grader), practise their mistakes, get certificates (some
 revoked, expired or reissued) and have a deadline, plus the audit events of every finish and
-certificate. About 10 answers per learner (1,000,000 at 100,000 learners); about a third certified.
+certificate, with their links to the people they are about (by the app's own set-based function,
+course/audit.py link_people). About 10 answers per learner (1,000,000 at 100,000 learners); about a
+third certified.
 
 Bulk, not the ORM row by row: on SQLite one executemany of a core insert per table and chunk, on
 PostgreSQL COPY through psycopg. Ids are given explicitly (and the PostgreSQL sequences moved past
@@ -30,6 +32,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from course import audit
 from course.catalog import Catalog
 from course.certificates.issuing import add_months
 from course.models import (
@@ -38,6 +41,7 @@ from course.models import (
     AttemptDecision,
     AttemptItem,
     AuditEvent,
+    AuditEventPerson,
     Certificate,
     Group,
     GroupMember,
@@ -655,6 +659,7 @@ def seed_at_size(
         )
         seeder.audit(made, trainer_id, "group.create", "group", group_id)
         seeder.assignment(group_id, None, (now + timedelta(days=21)).date(), trainer_id)
+        first_event = seeder.ids.next["audit_events"]
         sample_id, sample_email = 0, ""
         for chunk in _chunks(learners, CHUNK):
             for index in chunk:
@@ -663,6 +668,12 @@ def seed_at_size(
                     sample_id, sample_email = uid, email
             seeder.flush()
         seeder.flush()
+        # Who each event is about, by the app's own set-based rule (course/audit.py), as record() writes it.
+        audit.link_people(conn, since_id=first_event)
+        links = AuditEventPerson.__table__
+        seeder.writer.rows["audit_event_people"] = conn.scalar(
+            sa.select(sa.func.count()).select_from(links).where(links.c.event_id >= first_event)
+        )
         if conn.dialect.name == "postgresql":
             for table in seeder.tables.values():
                 next_id = sa.select(sa.func.max(table.c.id)).scalar_subquery()

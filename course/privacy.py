@@ -8,7 +8,9 @@ their details (course/audit.py, USER_DETAIL_KEYS). The export holds the events a
 details included (a trainer's reason for an extra attempt is information about the learner), with
 the acting account only as its role. Erasure keeps that the action happened (when, which action,
 by whom) but removes the learner's id and the details; the subject stays only when it is a record
-that outlives the erasure (a detached certificate, a group).
+that outlives the erasure (a detached certificate, a group). The event then names no one, so its links
+in audit_event_people (the index by person, course/audit.py) are deleted, anyone else's included: a
+link left behind would still tell whom the emptied event was about.
 
 On SQLite, deleted values would linger in free pages and in the write-ahead log: connections run with
 secure_delete (course/__init__.py) and `purge_after_erasure` checkpoints the log once an erasure
@@ -452,6 +454,8 @@ def erase_user(user: User, actor: User | None) -> None:
             ),
         )
     )
+    # Those events now name no one: their links go too, or the index would still say whom they were about.
+    audit.unlink_events_about(uid)
     execute(sa.delete(GroupMember).where(GroupMember.user_id == uid))
     execute(sa.delete(Assignment).where(Assignment.user_id == uid))
     progress.learners_changed(uid)  # out of every group's dashboard and counts

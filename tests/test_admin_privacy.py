@@ -23,6 +23,7 @@ from course.models import (
     AttemptGrant,
     AttemptItem,
     AuditEvent,
+    AuditEventPerson,
     Certificate,
     CertificateStatus,
     ExternalIdentity,
@@ -533,6 +534,8 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
     before = references_to(app, erased)
     unexercised = {ref for ref, n in before.items() if n == 0} - {("groups", "trainer_id")}
     assert not unexercised, f"extend this test so these columns refer to an erased account: {sorted(unexercised)}"
+    # And the index of audit events by person (no foreign key: an event may name any id).
+    assert count(app, AuditEventPerson, AuditEventPerson.user_id.in_(erased)) > 0
 
     assert erase_own_account(learner).status_code == 302
     response = post(
@@ -545,6 +548,7 @@ def test_erasure_leaves_no_row_referring_to_the_erased_accounts(app, person):
 
     after = references_to(app, erased)
     assert after == dict.fromkeys(after, 0), {ref: n for ref, n in after.items() if n}
+    assert count(app, AuditEventPerson, AuditEventPerson.user_id.in_(erased)) == 0
     assert count(app, User, User.id.in_(erased)) == 0
     assert count(app, OutboxMessage, OutboxMessage.recipient == "anna.nieuw@example.org") == 0
     # What was done stays on record, without the actor; the certificate stays verifiable.

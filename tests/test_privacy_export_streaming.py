@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from course import audit
 from course.extensions import db as _db
 from course.models import Attempt, AttemptDecision, AttemptItem, AttemptMode, AttemptStatus, AuditEvent, Role, User
 from course.privacy import export_user, json_chunks
@@ -98,6 +99,8 @@ def give_history(app, user_id: int, attempts: int, items_per_attempt: int = 10) 
                 for attempt_id in ids
             ],
         )
+        # Inserted in bulk, not through audit.record: their links to the learner by the same rule.
+        audit.link_people(_db.session.connection())
         _db.session.commit()
 
 

@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from bench.seed_at_size import PASSWORD, SeededInstitute, seed_at_size
+from course import audit
 from course.auth import two_factor
 from course.extensions import db as _db
-from course.models import Attempt, AttemptItem, Certificate, LessonRead, User
+from course.models import Attempt, AttemptItem, AuditEvent, AuditEventPerson, Certificate, LessonRead, User
 from course.quizzes.grading import grade
 from tests.conftest import TOTP_SECRET, AuthActions
 from tests.helpers import fetch
@@ -55,6 +56,16 @@ def test_the_institute_has_the_agreed_shape(app, institute):
     assert expired > 0
     # every finish and every certificate has its audit event
     assert written["audit_events"] >= fetch(app, sa.select(sa.func.count()).where(Attempt.finished_at.is_not(None)))[0]
+
+
+def test_the_audit_events_are_linked_to_their_people_as_record_links_them(app, institute):
+    events = rows(app, sa.select(AuditEvent.id, AuditEvent.subject_type, AuditEvent.subject_id, AuditEvent.details))
+    expected = {(event_id, uid) for event_id, *event in events for uid in audit.people_of(*event)}
+    links = rows(app, sa.select(AuditEventPerson.event_id, AuditEventPerson.user_id))
+    assert set(links) == expected and len(links) == len(expected) == institute.rows["audit_event_people"]
+    # Every learner who finished an attempt has events about them.
+    finishers = {uid for (uid,) in rows(app, sa.select(Attempt.user_id).where(Attempt.finished_at.is_not(None)))}
+    assert finishers and finishers <= {uid for _, uid in links}
 
 
 def test_answers_are_graded_as_the_app_grades_them(app, institute):

@@ -3,7 +3,7 @@
 from course.models.account_token import AccountToken, TokenPurpose
 from course.models.analysis import ALL_GROUPS, ItemAnalysisResult
 from course.models.attempt import Attempt, AttemptDecision, AttemptItem, AttemptMode, AttemptStatus
-from course.models.audit import AuditEvent
+from course.models.audit import AuditEvent, AuditEventPerson
 from course.models.certificate import Certificate, CertificateStatus
 from course.models.external_identity import ExternalIdentity
 from course.models.group import (
@@ -39,6 +39,7 @@ __all__ = [
     "AttemptMode",
     "AttemptStatus",
     "AuditEvent",
+    "AuditEventPerson",
     "Certificate",
     "CertificateStatus",
     "ExternalIdentity",

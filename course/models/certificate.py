@@ -67,7 +67,8 @@ class Certificate(db.Model):
     )
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(500))
-    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Indexed: the data export lists what an account did, and erasure clears it (course/privacy.py).
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     superseded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     def is_expired(self, today: date) -> bool:

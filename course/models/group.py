@@ -78,7 +78,8 @@ class Assignment(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[str] = mapped_column(sa.String(80))
     due_on: Mapped[date]
-    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Indexed: the data export lists what an account did, and erasure clears it (course/privacy.py).
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
@@ -91,7 +92,8 @@ class AttemptGrant(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     quiz_id: Mapped[str] = mapped_column(sa.String(80))
     extra: Mapped[int] = mapped_column(default=1)
-    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Indexed: the data export lists what an account did, and erasure clears it (course/privacy.py).
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     granted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
