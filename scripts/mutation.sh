@@ -3,8 +3,14 @@
 # Not part of CI: a module takes minutes. See docs/testing.md for the latest table.
 #   scripts/mutation.sh                        every module listed in [tool.mutmut] only_mutate
 #   scripts/mutation.sh course/ratelimit.py    one module (a path, or a dotted name: course.ratelimit)
-# mutmut copies the code and tests to mutants/ (git-ignored, rebuilt on every invocation) and runs,
-# per mutant, the fast tests (-m "not e2e and not system") that called the mutated function.
+#   MUTATION_KEEP=1 scripts/mutation.sh ...    keep mutants/ and mutmut's stats from the last invocation
+# mutmut copies the code and tests to mutants/ (git-ignored, rebuilt unless MUTATION_KEEP=1) and runs,
+# per mutant, the fast tests (-m "not e2e and not system", minus memory and at_size) that called the
+# mutated function. The first module of an invocation pays for one traced run of those tests (which
+# test calls which function; 5-40 minutes on a shared machine). MUTATION_KEEP=1 keeps mutants/ and
+# that trace: mutmut then re-mutates only changed source files, traces only tests it has not seen,
+# and re-runs every mutant of the modules named. A test that was edited (not added) keeps its old
+# trace, so start without MUTATION_KEEP after editing tests or after pulling other people's changes.
 # Afterwards `.venv/bin/mutmut show <mutant>` prints a mutant's diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +28,11 @@ else
   modules=("$@")
 fi
 
-rm -rf mutants  # no results or copies left over from older code
+if [ "${MUTATION_KEEP:-0}" = 1 ] && [ -d mutants ]; then
+  echo "==> MUTATION_KEEP=1: reusing mutants/ and mutmut's trace of the tests"
+else
+  rm -rf mutants  # no results or copies left over from older code
+fi
 for module in "${modules[@]}"; do
   dotted="${module%.py}"
   dotted="${dotted//\//.}"

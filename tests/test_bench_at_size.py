@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from bench import at_size
+
+pytestmark = pytest.mark.at_size
 
 
 def test_every_page_of_the_bench_answers_and_is_reported(tmp_path):

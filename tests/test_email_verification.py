@@ -4,12 +4,14 @@ mailed to it is followed, and asking for an address that has an account answers 
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from course.auth import accounts, verification
 from course.certificates.completion import may_receive_certificate
 from course.extensions import db
 from course.models import AccountToken, AuditEvent, Certificate, Role, User
@@ -336,3 +338,169 @@ def test_a_newer_change_voids_the_earlier_link_and_reset_links_to_the_old_addres
     follow_verification_link(learner.client, link_in_mail(app, "tweede@example.org", VERIFY_PREFIX))
     assert get(app, User, learner.id).email == "tweede@example.org"
     assert app.test_client().get(reset).status_code == 404
+
+
+# --- what the change-of-address mails, the audit trail and the log say ---------------------------------
+
+
+def test_each_change_of_address_mail_points_the_reader_on(app, person, create_user):
+    create_user(email="bezet@example.org")
+    learner = person(Role.LEARNER, email="anna@example.org")
+    change_address(learner, "vrij@example.org")
+    change_address(learner, "bezet@example.org")
+    # The old address: "not you? choose a new password".
+    assert link_in_mail(app, "anna@example.org", "/wachtwoord-vergeten") == "/wachtwoord-vergeten"
+    # The address that already has an account: "sign in with it".
+    assert link_in_mail(app, "bezet@example.org", "/inloggen") == "/inloggen"
+    hours = app.config["EMAIL_VERIFICATION_HOURS"]
+    assert f"De link werkt {hours} uur en één keer." in outbox_rows(app, "vrij@example.org")[-1].body_text
+
+
+def test_a_change_request_is_audited_as_the_owners_and_a_refused_one_is_logged(app, person, create_user, caplog):
+    caplog.set_level(logging.INFO, logger="course.auth.verification")
+    create_user(email="bezet@example.org")
+    learner = person(Role.LEARNER, email="anna@example.org")
+    change_address(learner, "vrij@example.org")
+    with app.app_context():
+        [event] = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "user.email_change_requested")
+        ).all()
+        assert (event.actor_id, event.subject_type, event.subject_id) == (learner.id, "user", learner.id)
+    change_address(learner, "bezet@example.org")
+    logged = [r.getMessage() for r in caplog.records if r.name == "course.auth.verification"]
+    assert logged == [f"Adreswijziging door account {learner.id} naar een adres met een account: niets gewijzigd"]
+
+
+def test_links_of_one_kind_leave_the_other_kind_and_other_accounts_alone(app, create_user, monkeypatch):
+    """A new verification link voids only earlier ones for the account's own address, a new change
+    of address only earlier ones for other addresses, and neither touches another account's links.
+    The first account made has a pending change of its own, so this account's id is not 1."""
+    monkeypatch.setitem(app.config, "EMAIL_LINK_RATE_LIMIT", 10)  # four links for one account here
+    first = create_user(email="eerste@example.org")
+    first_client = sign_in(app, first)
+    post(first_client, "/account/e-mailadres", {"new_email": "eerste@nieuw.example", "password": PASSWORD})
+    learner = unverified_learner(app, create_user)
+    assert learner.id != 1
+    resend(learner)
+    verify = link_in_mail(app, learner.email, VERIFY_PREFIX)
+    change_address(learner, "anna@nieuw.example")
+    change = link_in_mail(app, "anna@nieuw.example", VERIFY_PREFIX)
+    resend(learner)
+    newest_verify = link_in_mail(app, learner.email, VERIFY_PREFIX)
+    assert learner.client.get(verify).status_code == 404  # only the newest verification link works
+    assert learner.client.get(change).status_code == 200  # a new verification link left the change alone
+    change_address(learner, "anna@nieuwer.example")
+    assert learner.client.get(change).status_code == 404  # only the newest change works
+    follow_verification_link(learner.client, newest_verify)
+    assert verified_at(app, learner.id) is not None  # the change request left it working
+    follow_verification_link(learner.client, link_in_mail(app, "anna@nieuwer.example", VERIFY_PREFIX))
+    assert get(app, User, learner.id).email == "anna@nieuwer.example"
+    follow_verification_link(first_client, link_in_mail(app, "eerste@nieuw.example", VERIFY_PREFIX))
+    assert get(app, User, first.id).email == "eerste@nieuw.example"  # the other account's link still worked
+
+
+def test_verifying_the_own_address_is_audited_and_logged_and_leaves_a_pending_change(
+    app, create_user, monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, logger="course.auth.verification")
+    monkeypatch.setitem(app.config, "EMAIL_LINK_RATE_LIMIT", 10)
+    learner = unverified_learner(app, create_user)
+    resend(learner)
+    verify = link_in_mail(app, learner.email, VERIFY_PREFIX)
+    assert f"De link werkt {app.config['EMAIL_VERIFICATION_HOURS']} uur en één keer." in (
+        outbox_rows(app, learner.email)[-1].body_text
+    )
+    change_address(learner, "anna@nieuw.example")
+    change = link_in_mail(app, "anna@nieuw.example", VERIFY_PREFIX)
+    follow_verification_link(learner.client, verify)
+    assert verified_at(app, learner.id) is not None
+    with app.app_context():
+        [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.email_verified")).all()
+        assert (event.actor_id, event.subject_type, event.subject_id) == (learner.id, "user", learner.id)
+    logged = [r.getMessage() for r in caplog.records if r.name == "course.auth.verification"]
+    assert f"E-mailadres van account {learner.id} bevestigd" in logged
+    assert learner.client.get(change).status_code == 200  # the change of address still waits
+
+
+def test_after_a_change_links_to_the_old_address_stop_and_other_accounts_keep_theirs(
+    app, create_user, monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, logger="course.auth.verification")
+    first = create_user(email="eerste@example.org")
+    first_client = sign_in(app, first)
+    post(first_client, "/account/e-mailadres", {"new_email": "eerste@nieuw.example", "password": PASSWORD})
+    learner = unverified_learner(app, create_user)
+    resend(learner)
+    old_verify = link_in_mail(app, learner.email, VERIFY_PREFIX)
+    change_address(learner, "anna@nieuw.example")
+    follow_verification_link(learner.client, link_in_mail(app, "anna@nieuw.example", VERIFY_PREFIX))
+    assert get(app, User, learner.id).email == "anna@nieuw.example"
+    # Followed now, the old address's link would have moved the account back to it.
+    assert learner.client.get(old_verify).status_code == 404
+    assert get(app, User, learner.id).email == "anna@nieuw.example"
+    with app.app_context():
+        [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.email_changed")).all()
+        assert (event.actor_id, event.subject_type, event.subject_id) == (learner.id, "user", learner.id)
+    logged = [r.getMessage() for r in caplog.records if r.name == "course.auth.verification"]
+    assert f"E-mailadres van account {learner.id} gewijzigd na bevestiging van het nieuwe adres" in logged
+    follow_verification_link(first_client, link_in_mail(app, "eerste@nieuw.example", VERIFY_PREFIX))
+    assert get(app, User, first.id).email == "eerste@nieuw.example"
+
+
+def test_a_verification_link_leaves_a_password_reset_link_working_and_is_no_reset_link(app, create_user):
+    learner = unverified_learner(app, create_user)
+    client = app.test_client()
+    client.post(
+        "/wachtwoord-vergeten",
+        data={"email": learner.email, "csrf_token": csrf_token(client, "/wachtwoord-vergeten")},
+    )
+    reset = link_in_mail(app, learner.email, "/wachtwoord-herstellen/")
+    resend(learner)
+    assert app.test_client().get(reset).status_code == 200
+    token = reset.rsplit("/", 1)[-1]
+    assert learner.client.get(VERIFY_PREFIX + token).status_code == 404
+
+
+def test_the_link_of_a_deactivated_account_does_not_work(app, create_user):
+    learner = unverified_learner(app, create_user)
+    resend(learner)
+    link = link_in_mail(app, learner.email, VERIFY_PREFIX)
+    with app.app_context():
+        db.session.get(User, learner.id).active = False
+        db.session.commit()
+    assert app.test_client().get(link).status_code == 404
+    assert verified_at(app, learner.id) is None
+
+
+def test_an_address_taken_by_a_request_just_after_the_check_is_refused_with_a_message(app, person, monkeypatch):
+    """The other request gives the address to a new account between the check and the change: the
+    unique index refuses the change, and the learner gets the same Dutch message as when it was
+    taken earlier (not a server error)."""
+    learner = person(Role.LEARNER, email="anna@example.org")
+    change_address(learner, "nieuw@example.org")
+    link = link_in_mail(app, "nieuw@example.org", VERIFY_PREFIX)
+    checked = verification.find_user_by_email
+
+    def check_then_the_other_request(email):
+        found = checked(email)
+        if email == "nieuw@example.org":
+            accounts.create_user(email, "Ander Account", PASSWORD, Role.LEARNER)
+        return found
+
+    monkeypatch.setattr(verification, "find_user_by_email", check_then_the_other_request)
+    response = follow_verification_link(learner.client, link)
+    assert response.status_code == 400 and "hoort inmiddels bij een ander account" in text(response)
+    assert get(app, User, learner.id).email == "anna@example.org"
+
+
+def test_the_account_page_shows_only_the_own_new_address_while_its_link_works(app, create_user, monkeypatch):
+    first = create_user(email="eerste@example.org")
+    post(sign_in(app, first), "/account/e-mailadres", {"new_email": "eerste@nieuw.example", "password": PASSWORD})
+    learner = unverified_learner(app, create_user)
+    resend(learner)  # a link to the own address is no change waiting
+    page = text(learner.client.get("/account/e-mailadres"))
+    assert "wacht een wijziging" not in page and "eerste@nieuw.example" not in page
+    change_address(learner, "anna@nieuw.example")
+    assert "anna@nieuw.example" in text(learner.client.get("/account/e-mailadres"))
+    move_clock(monkeypatch, hours=app.config["EMAIL_VERIFICATION_HOURS"], minutes=1)
+    assert "wacht een wijziging" not in text(learner.client.get("/account/e-mailadres"))

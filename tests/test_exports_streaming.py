@@ -224,6 +224,7 @@ def write_csv(rows, file) -> None:
     [(write_csv, 2_000, exports.BATCH), (exports.write_xlsx, 1_000, 100)],
     ids=["csv", "xlsx"],
 )
+@pytest.mark.memory
 def test_memory_does_not_grow_with_the_rows(app, monkeypatch, write, small_size, batch):
     monkeypatch.setattr(exports, "BATCH", batch)
     large_size = 10 * small_size

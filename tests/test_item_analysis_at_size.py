@@ -203,6 +203,7 @@ def peak_memory(app, trainer, group_id: int) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.memory
 def test_memory_does_not_grow_with_the_number_of_answers(app, person):
     quiz = quiz_of(app)
     rng = random.Random(15)

@@ -106,6 +106,9 @@ def test_known_unknown_and_deactivated_addresses_get_the_same_page_and_one_mail_
         assert mails[email].topic == "password_reset.no_account"
         assert "/wachtwoord-herstellen/" not in mails[email].body_text
         assert "geen actief account" in mails[email].body_text
+        assert link_in_mail(app, email, "/registreren") == "/registreren"  # a way to make an account
+    # A link that has run out sends the reader to ask again.
+    assert link_in_mail(app, "bekend@example.org", "/wachtwoord-vergeten") == "/wachtwoord-vergeten"
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 1
 
@@ -454,3 +457,38 @@ def test_a_link_past_its_hour_is_refused_by_the_domain_function_too(app, create_
         assert password_reset.account_for_token(token, utcnow() + timedelta(minutes=minutes - 1)).id == user.id
         with pytest.raises(password_reset.TokenExpired):
             password_reset.account_for_token(token, utcnow() + timedelta(minutes=minutes + 1))
+
+
+def test_the_new_password_is_hashed_with_the_configured_method(app, create_user):
+    """An operator who sets PASSWORD_HASH_METHOD gets it for passwords set through a reset link too."""
+    user = create_user(email="anna@example.org")
+    ask_reset(app, user.email)
+    assert choose_password(app.test_client(), reset_link(app, user.email)).status_code == 302
+    method = app.config["PASSWORD_HASH_METHOD"]
+    assert password_hash(app, user.id).startswith(f"{method}$")
+
+
+def test_the_audit_trail_and_the_log_say_how_many_sessions_the_reset_ended(app, create_user, caplog):
+    caplog.set_level(logging.INFO, logger="course.auth.password_reset")
+    user = create_user(email="anna@example.org")
+    sign_in(app, user), sign_in(app, user)
+    ask_reset(app, user.email)
+    assert choose_password(app.test_client(), reset_link(app, user.email)).status_code == 302
+    with app.app_context():
+        [event] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.password_reset")).all()
+        assert event.details == {"sessions_ended": 2}
+    logged = [r.getMessage() for r in caplog.records if r.name == "course.auth.password_reset"]
+    assert logged == [f"Wachtwoord hersteld via e-maillink voor account {user.id}; 2 sessie(s) beëindigd"]
+
+
+def test_asking_for_a_reset_leaves_a_pending_change_of_address_working(app, create_user):
+    user = create_user(email="anna@example.org")
+    client = sign_in(app, user)
+    changed = post(client, "/account/e-mailadres", {"new_email": "anna@nieuw.example", "password": PASSWORD})
+    assert changed.status_code == 200 and "anna@nieuw.example" in text(changed)
+    ask_reset(app, user.email)
+    path = link_in_mail(app, "anna@nieuw.example", "/e-mailadres/bevestigen/")
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', text(client.get(path))).group(1)
+    post(client, "/e-mailadres/bevestigen", {"token": token})
+    with app.app_context():
+        assert db.session.get(User, user.id).email == "anna@nieuw.example"

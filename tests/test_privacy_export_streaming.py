@@ -173,6 +173,7 @@ def peak_memory(app, user_id: int) -> int:
             tracemalloc.stop()
 
 
+@pytest.mark.memory
 def test_memory_does_not_grow_with_the_attempts_and_answers(app, create_user):
     """2,000 answers against 20,000 (and as many decisions and audit events per attempt)."""
     few, many = create_user(name="Weinig Pogingen"), create_user(name="Veel Pogingen")

@@ -18,6 +18,8 @@ from course.quizzes.grading import grade
 from tests.conftest import TOTP_SECRET, AuthActions
 from tests.helpers import fetch
 
+pytestmark = pytest.mark.at_size
+
 LEARNERS = 1_000
 
 

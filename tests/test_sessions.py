@@ -218,3 +218,52 @@ def test_durations_read_as_dutch_hours_or_minutes():
     assert duration_nl(3600) == "1 uur"
     assert duration_nl(45 * 60) == "45 minuten"
     assert duration_nl(60) == "1 minuut"
+
+
+# --- the session list, pruning and device labels (mutation testing, docs/testing.md) -------------------
+
+
+def test_device_labels_name_what_the_user_agent_tells(app):
+    assert sessions.device_label("Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/120.0") == "Firefox op Windows"
+    assert sessions.device_label("Mozilla/5.0 Firefox/120.0") == "Firefox"  # browser only
+    assert sessions.device_label("Mozilla/5.0 (X11; Linux x86_64)") == "Linux"  # system only
+    assert sessions.device_label("Wget/1.21") == "Wget"  # a script: its first product token
+    assert sessions.device_label("") == sessions.device_label(None) == "Onbekend apparaat"
+
+
+def test_the_session_list_shows_times_and_ids_most_recently_used_first(app, create_user):
+    user = create_user(email="anna@example.org")
+    now = utcnow()
+    with app.app_context():
+        account = db.session.get(type(user), user.id)
+        laptop_token = sessions.start(account, "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0")
+        sessions.start(account, "Mozilla/5.0 (X11; Linux x86_64)")
+        db.session.flush()
+        laptop, phone = db.session.scalars(sa.select(LoginSession).order_by(LoginSession.id)).all()
+        laptop.created_at, laptop.last_seen_at = now - timedelta(hours=3), now - timedelta(minutes=1)
+        phone.created_at, phone.last_seen_at = now - timedelta(hours=2), now - timedelta(hours=1)
+        db.session.flush()
+        listed = sessions.list_for(account, laptop_token, now)
+        signed_out_view = sessions.list_for(account, None, now)
+    assert [(v.id, v.device, v.created_at, v.last_seen_at, v.current) for v in listed] == [
+        (laptop.id, "Firefox op Windows", now - timedelta(hours=3), now - timedelta(minutes=1), True),
+        (phone.id, "Linux", now - timedelta(hours=2), now - timedelta(hours=1), False),
+    ]
+    assert [v.current for v in signed_out_view] == [False, False]
+
+
+def test_pruning_removes_sessions_past_their_lifetime_even_when_used_lately_and_counts_right(app, create_user):
+    user = create_user(email="anna@example.org")
+    now = utcnow()
+    with app.app_context():
+        account = db.session.get(type(user), user.id)
+        assert sessions.prune_expired(now) == 0
+        assert sessions.end_all(account) == 0
+        sessions.start(account, None)
+        db.session.flush()
+        row = db.session.scalars(sa.select(LoginSession)).one()
+        row.created_at = now - timedelta(seconds=app.config["PERMANENT_SESSION_LIFETIME"] + 60)
+        row.last_seen_at = now
+        db.session.flush()
+        assert sessions.prune_expired(now) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0

@@ -3,6 +3,8 @@ available to everyone; every code works once; wrong codes are throttled; an admi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import timedelta
 
@@ -267,3 +269,104 @@ def test_a_code_cannot_be_used_twice_even_at_the_same_moment(app, create_user):
         assert not two_factor.verify(user, "abcdef") and not two_factor.verify(user, "")
         later = utcnow() + timedelta(seconds=90)  # a later step than the one just used
         assert two_factor.verify(user, pyotp.TOTP(TOTP_SECRET).at(later), now=later)
+
+
+# --- stored secrets, code checks, audit trail (mutation testing, docs/testing.md) -----------------------
+
+# TOTP_SECRET as this version stores it (SECRET_KEY of the test configuration): an upgrade must still read it.
+STORED_SECRET_CIPHERTEXT = "gAAAAABrD35bIR1-yTcRCgQ2c_pUsNnldAXxwqAdQS-3Nu-I6vgdpL26g8yXW0YLBcFOqmua0XV0iDDe4E5KXxAMXycOgHXXV8E_RmpYMUdlspuh3IoBshre-jrioh6lwOi-b1zSVeeH"
+
+
+def stored_recovery_hash(app, user_id: int, code: str) -> str:
+    """The stored form of a recovery code: HMAC-SHA256 keyed with SECRET_KEY over "recovery-code:<id>:<code>"."""
+    key = app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"recovery-code:{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def test_secrets_and_recovery_codes_stored_by_this_version_keep_working(app, create_user):
+    user = create_user(email="anna@example.org")
+    now = utcnow()
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        account.totp_secret = STORED_SECRET_CIPHERTEXT
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=stored_recovery_hash(app, user.id, "abcdefghjk")))
+        db.session.flush()
+        assert two_factor.verify(account, pyotp.TOTP(TOTP_SECRET).at(now), now)
+        assert two_factor.verify(account, "abcde-fghjk", now)
+
+
+def test_codes_a_step_ahead_pass_two_steps_ahead_not(app):
+    now = utcnow()
+    totp = pyotp.TOTP(TOTP_SECRET)
+    assert two_factor.code_is_valid_for_secret(TOTP_SECRET, totp.at(now + timedelta(seconds=30)), now)
+    assert not two_factor.code_is_valid_for_secret(TOTP_SECRET, totp.at(now + timedelta(seconds=60)), now)
+
+
+def test_a_code_in_other_digits_or_without_a_readable_secret_is_refused_not_a_crash(app, create_user):
+    user = create_user(email="anna@example.org", two_step=True)
+    now = utcnow()
+    full_width = "".join(chr(ord(c) - ord("0") + 0xFF10) for c in pyotp.TOTP(TOTP_SECRET).at(now))
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        assert not two_factor.verify(account, full_width, now)
+        assert not two_factor.code_is_valid_for_secret(TOTP_SECRET, "１２３４５６７", now)
+        account.totp_secret = "niet-leesbaar"  # as after a change of SECRET_KEY
+        assert not two_factor.verify(account, "123456", now)
+
+
+def test_one_account_using_a_code_leaves_the_same_time_step_to_the_others(app, create_user):
+    anna, bert = create_user(email="anna@example.org"), create_user(email="bert@example.org")
+    other_secret = pyotp.random_base32()
+    start = utcnow()
+    later = start + timedelta(seconds=90)
+    with app.app_context():
+        first, second = db.session.get(User, anna.id), db.session.get(User, bert.id)
+        two_factor.store_secret(first, TOTP_SECRET, start)
+        two_factor.store_secret(second, other_secret, start)
+        db.session.flush()
+        assert two_factor.verify(first, pyotp.TOTP(TOTP_SECRET).at(later), later)
+        assert two_factor.verify(second, pyotp.TOTP(other_secret).at(later), later)
+
+
+def test_switching_on_using_a_recovery_code_and_switching_off_are_audited(app, create_user):
+    other = create_user(email="bert@example.org", two_step=True)  # has ten recovery codes of its own
+    user = create_user(email="anna@example.org")
+    now = utcnow()
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        codes = two_factor.enable(account, pyotp.random_base32(), now)
+        assert two_factor.verify(account, codes[0], now)
+        two_factor.disable(account, account)
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id)
+            )
+            == 0
+        )
+        two_factor.disable(account, None)
+        db.session.commit()
+        events = [
+            (e.actor_id, e.action, e.subject_type, e.subject_id, e.details)
+            for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        ]
+        kept = db.session.scalar(
+            sa.select(sa.func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == other.id)
+        )
+    assert events == [
+        (user.id, "2fa.enable", "user", user.id, {}),
+        (user.id, "2fa.recovery_code_used", "user", user.id, {"remaining": 9}),
+        (user.id, "2fa.disable", "user", user.id, {}),
+        (None, "2fa.reset_by_operator", "user", user.id, {}),
+    ]
+    assert kept == 10  # switching one account off leaves the others' codes
+
+
+def test_the_app_shows_the_account_and_the_site_and_a_labelled_qr_code_on_a_white_ground(app, create_user):
+    user = create_user(email="anna@example.org")
+    with app.app_context():
+        uri = two_factor.provisioning_uri(user, TOTP_SECRET)
+    assert uri == f"otpauth://totp/Hechtwijzer:anna%40example.org?secret={TOTP_SECRET}&issuer=Hechtwijzer"
+    svg = two_factor.qr_svg(uri)
+    assert "<title>QR-code voor je app</title>" in svg  # its accessible name
+    assert 'fill="#fff"' in svg  # readable on a dark page too
+    assert int(re.search(r'width="(\d+)"', svg).group(1)) >= 150  # big enough to scan from a screen
