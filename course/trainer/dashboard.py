@@ -234,8 +234,7 @@ def group_page(group_id: int, catalog: Catalog, today: date, view: View, per_pag
 
     Reads the stored rows (course/trainer/progress.py), first brought up to date for `today`: the
     counts come from a handful of count rows, the page from an index range of its sort order."""
-    progress_store.apply_pending(db.session())
-    refreshed = progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
+    refreshed = progress_store.before_reading(db.session(), today, catalog, group_id)
     counts: Counter[str] = Counter(dict.fromkeys(STATUS_ORDER, 0))
     completed_per_day: Counter[date] = Counter()
     for code, day, number in db.session.execute(
@@ -318,8 +317,7 @@ def _search_page(wanted: list, view: View, per_page: int) -> tuple[int, Paging, 
 
 def learner_row(group_id: int, catalog: Catalog, today: date, user_id: int) -> LearnerRow:
     """The dashboard's row of one member, as the group page shows it."""
-    progress_store.apply_pending(db.session())
-    progress_store.bring_up_to_date(db.session.connection(), today, catalog, group_id)
+    progress_store.before_reading(db.session(), today, catalog, group_id)
     found = db.session.execute(_shown_rows(progress.c.group_id == group_id, progress.c.user_id == user_id)).one()
     row = _row(found, today)
     _fill_quizzes([row], catalog)

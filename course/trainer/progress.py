@@ -327,6 +327,12 @@ def _rebuild_rows(conn: sa.Connection, group_id: int, catalog: Catalog, today: d
     )
 
 
+def before_reading(session: Session, today: date, catalog: Catalog, group_id: int) -> int:
+    """The group's rows as a reader must see them: this transaction's writes applied, then today's date."""
+    apply_pending(session)
+    return bring_up_to_date(session.connection(), today, catalog, group_id)
+
+
 def bring_up_to_date(conn: sa.Connection, today: date, catalog: Catalog, group_id: int | None = None) -> int:
     """Recompute the rows whose status may differ on `today` from the day it was computed (usually none).
 
