@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, Playwright, sync_playwright
-from werkzeug.serving import make_server
 
 from course.models import User
 from tests.conftest import PASSWORD, current_totp_code
+from tests.live_server import make_live_server
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """Base URL (no trailing slash) of the session app, served by werkzeug in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_live_server(app)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
