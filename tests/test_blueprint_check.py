@@ -13,7 +13,8 @@ import yaml
 
 from config import Config
 from course.catalog import ContentError, load_catalog
-from course.quizzes.blueprint import blueprint_problems, case_content_problems
+from course.quizzes.blueprint import blueprint_problems, case_content_problems, file_label, render_matrix
+from course.quizzes.definitions import Blueprint, Counting, Goal, Policy, Question, Quiz, QuizKind, ReviewPolicy
 
 CASE_GOALS = ["casus-factoren-wegen", "casus-compensatie", "casus-stapeling", "casus-verandering", "casus-grenzen"]
 TAGS = [
@@ -196,3 +197,97 @@ def test_blueprint_command_prints_goals_by_section_and_level_per_test(app, runne
     row = next(line for line in case_part if line.startswith("casus-grenzen "))
     assert row.split() == ["casus-grenzen", "analyse", "3", ".", "2", "5", ".", "7"]
     assert any(line.startswith("Eindtoets (quizzes/eindtoets.yaml):") for line in lines)
+
+
+# ---------------------------------------------------------------- the matrix and the rules on small banks
+
+POLICY = Policy(
+    max_attempts=3, cooldown_minutes=0, counts=Counting.BEST, review=ReviewPolicy.NEVER, pass_mark_percent=70
+)
+
+
+def goal_question(qid: str, section: str, goals: tuple[str, ...], level: str) -> Question:
+    return Question(id=qid, type="true_false", section=section, prompt="Stelling.", goals=goals, level=level)
+
+
+def test_the_matrix_counts_questions_per_goal_section_and_level_and_shows_gaps():
+    """What `flask course blueprint` prints, in full: sections in number order (9 before 10), a question
+    with two goals under both, a goal without questions as an empty row, dots for zero."""
+    goals = (
+        Goal("g-kort", "kennis", "Kort."),
+        Goal("g-langer-doel", "begrip", "Langer."),
+        Goal("g-leeg", "toepassing", ""),
+    )
+    test = Quiz(
+        id="eindtoets",
+        title="Eindtoets",
+        kind=QuizKind.SUMMATIVE,
+        description="",
+        policy=POLICY,
+        questions=(
+            goal_question("q1", "10", ("g-kort",), "kennis"),
+            goal_question("q2", "9", ("g-kort",), "begrip"),
+            goal_question("q3", "9", ("g-kort", "g-langer-doel"), "toepassing"),
+            goal_question("q4", "2.1", ("g-langer-doel",), "analyse"),
+        ),
+    )
+    assert render_matrix(Blueprint(goals), test).splitlines() == [
+        "doel           niveau      sectie        kennis      begrip  toepassing     analyse  totaal",
+        "-" * 91,
+        "g-kort         kennis      9                  .           1           1           .       2",
+        "g-kort         kennis      10                 1           .           .           .       1",
+        "g-langer-doel  begrip      2.1                .           .           .           1       1",
+        "g-langer-doel  begrip      9                  .           .           1           .       1",
+        "g-leeg         toepassing  -                  .           .           .           .       .",
+        "-" * 91,
+        "vragen per niveau                             1           1           1           1       4",
+        "vragen per sectie: 2.1: 1, 9: 2, 10: 1",
+    ]
+
+
+def test_a_file_outside_a_folder_is_named_by_its_name_alone():
+    assert file_label("/srv/hechtwijzer/quizzes/eindtoets.yaml") == "quizzes/eindtoets.yaml"
+    assert file_label("eindtoets.yaml") == "eindtoets.yaml"
+
+
+def test_a_case_with_exactly_two_questions_that_need_it_passes_that_rule(tmp_path):
+    data = conforming_case_test()
+    data["vignettes"][2]["stages"][0]["questions"][0]["needs_case"] = False  # 2 of its 4 questions need the case
+    found = problems_of(bank_with(tmp_path, data))
+    assert [p for p in found if "fx-casus-2" in p] == []
+
+
+def final_test(questions: tuple[Question, ...], max_attempts: int | None, sections: tuple[str, ...] = ()) -> Quiz:
+    policy = Policy(
+        max_attempts=max_attempts,
+        cooldown_minutes=0,
+        counts=Counting.BEST,
+        review=ReviewPolicy.NEVER,
+        pass_mark_percent=70,
+    )
+    return Quiz(
+        id="eindtoets",
+        title="Eindtoets",
+        kind=QuizKind.SUMMATIVE,
+        description="",
+        policy=policy,
+        questions=questions,
+        cover_sections=sections,
+        source_file="quizzes/eindtoets.yaml",
+    )
+
+
+def test_a_test_question_without_a_goal_is_reported_by_file_and_id():
+    goals = Blueprint((Goal("g-een", "kennis", "Een."),), "quizzes/toetsmatrijs.yaml")
+    questions = (goal_question("q1", "1", ("g-een",), "kennis"), goal_question("q2", "1", (), "kennis"))
+    found = blueprint_problems(goals, (final_test(questions, max_attempts=1),))
+    assert [str(p) for p in found] == ["quizzes/eindtoets.yaml: vraag 'q2': regel: elke toetsvraag heeft een doel"]
+
+
+def test_with_unlimited_attempts_one_question_per_section_is_enough():
+    """Unlimited attempts count as one for the retake rule: there is no last retake to keep new questions for."""
+    goals = Blueprint((Goal("g-een", "kennis", "Een."),), "quizzes/toetsmatrijs.yaml")
+    questions = (goal_question("q1", "1", ("g-een",), "kennis"), goal_question("q2", "2", ("g-een",), "kennis"))
+    assert blueprint_problems(goals, (final_test(questions, max_attempts=None, sections=("1", "2")),)) == []
+    found = blueprint_problems(goals, (final_test(questions, max_attempts=2, sections=("1", "2")),))
+    assert [p.id for p in found] == ["sectie 1", "sectie 2"]

@@ -213,3 +213,145 @@ def test_the_final_test_and_knowledge_checks_avoid_the_flagged_wording(bank, wor
         for q in quiz.all_questions:
             texts = [q.prompt] + [o.text + " " + o.explanation for o in q.options]
             assert not any(wording in text for text in texts), (q.id, wording)
+
+
+# ---------------------------------------------------------------- the rules at their edges
+
+# The list of docs/toetsplan.md section 6, rule 1.
+DOCUMENTED_ABSOLUTE_WORDS = [
+    "alleen",
+    "altijd",
+    "nooit",
+    "uitsluitend",
+    "zeker",
+    "geen enkel",
+    "geen enkele",
+    "niets",
+    "nergens",
+    "volledig",
+    "hoe dan ook",
+    "per definitie",
+    "onmogelijk",
+]
+
+
+@pytest.mark.parametrize("word", DOCUMENTED_ABSOLUTE_WORDS)
+def test_every_absolute_word_the_rules_name_is_found(word):
+    assert absolute_words(f"Dat geldt {word.upper()} voor ouders.") == [word]
+
+
+def wrong_option_cue_file(name: str) -> Quiz:
+    """Three two-option questions: every wrong option says 'alleen', no key does."""
+    return quiz([choice(f"{name}{n}", f"Sleutel {n}", [f"Geldt alleen bij {n}"]) for n in range(3)], name=name)
+
+
+def test_a_cue_at_exactly_p_005_in_each_file_passes_but_is_reported_for_the_whole_bank():
+    # One file: [[3, 0], [0, 3]], p = 1 / C(6, 3) = 0.05 exactly: not below 0.05, so no problem.
+    assert item_writing_problems((wrong_option_cue_file("proef-a"),)) == []
+    # Both files: [[6, 0], [0, 6]], p = 1 / C(12, 6) = 0.001: the learner meets the cue across files.
+    problems = [str(p) for p in item_writing_problems((wrong_option_cue_file("proef-a"), wrong_option_cue_file("b")))]
+    assert problems == [
+        "quizzes/b.yaml: vraag 'b0' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+        "quizzes/b.yaml: vraag 'b1' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+        "quizzes/b.yaml: vraag 'b2' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+        "quizzes/proef-a.yaml: vraag 'proef-a0' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+        "quizzes/proef-a.yaml: vraag 'proef-a1' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+        "quizzes/proef-a.yaml: vraag 'proef-a2' optie b: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(alle toetsen: 6/6 onjuiste opties tegen 0/6 sleutels, p = 0.001)",
+    ]
+
+
+def test_a_key_as_long_as_a_wrong_option_is_not_the_longest():
+    # Six keys tie with a wrong option; counted as longest they would be 6 of 10 again (p = 0.020).
+    tied = [choice(f"l{n}", "Even lang", ["Zo lang!!", "Kort", "Korter"]) for n in range(6)]
+    short_key = [choice(f"s{n}", "Kort", ["Een lange onjuiste optie", "Nog een", "En nog"]) for n in range(4)]
+    assert item_writing_problems((quiz(tied + short_key),)) == []
+
+
+def test_only_false_statements_with_an_absolute_word_are_reported_with_the_counts():
+    marked_false = [statement(f"f{n}", f"Stelling {n} geldt altijd.", answer=False) for n in range(5)]
+    marked_true = [statement("w0", "Een baby huilt nooit zonder reden.", answer=True)]
+    plain = [statement(f"t{n}", f"Stelling {n} geldt soms.", answer=True) for n in range(4)]
+    plain_false = [statement("n0", "Stelling geldt vaak.", answer=False)]
+    plain_true = statement("t4", "Stelling geldt vaak.", answer=True)
+    # [[5, 1], [1, 4]]: P(X >= 5) = C(6,5) C(5,1) / C(11,6) + C(6,6) C(5,0) / C(11,6) = 31 / 462 = 0.067: passes.
+    assert item_writing_problems((quiz(marked_false + marked_true + plain + plain_false),)) == []
+    # [[5, 1], [0, 5]]: P = C(6,5) C(5,0) / C(11,5) = 6 / 462 = 0.013.
+    problems = [str(p) for p in item_writing_problems((quiz(marked_false + marked_true + plain + [plain_true]),))]
+    assert [p.split("'")[1] for p in problems] == [f"f{n}" for n in range(5)]
+    assert problems[0] == (
+        "quizzes/proef.yaml: vraag 'f0': regel: onjuiste stelling met absoluut woord ‘altijd’ (quizzes/proef.yaml: "
+        "5 van 6 stellingen met zo’n woord zijn onjuist, tegen 0 van 5 zonder, p = 0.013)"
+    )
+
+
+def near_copy_problems(formative: Question, final: Question) -> list[str]:
+    bank = (quiz([formative], QuizKind.FORMATIVE, "kennischeck-x"), quiz([final], name="eindtoets"))
+    return [str(p) for p in item_writing_problems(bank) if "kopie" in p.rule]
+
+
+def test_half_of_the_content_words_in_common_is_a_near_copy():
+    # {hechting, rol, contact} against {hechting, rol, troost}: 2 of 4 words, exactly the limit 0.50.
+    # Function words ('wat', 'zegt', 'les', 'over', 'het') and words of one or two letters ('ik') do not count.
+    formative = choice("kc-x", "Contact", ["Geen"], prompt="Wat zegt de les over hechting en de rol?")
+    final = choice("et-x", "Troost", ["Geen"], prompt="Hechting: het is ik, rol?")
+    assert near_copy_problems(formative, final) == [
+        "quizzes/eindtoets.yaml: vraag 'et-x': regel: bijna een kopie van kennischeckvraag 'kc-x' "
+        "(overeenkomst 0.50, grens 0.5)"
+    ]
+
+
+def test_true_false_statements_are_compared_on_the_statement_not_on_waar_or_niet_waar():
+    # {hechting, troost} against {hechting, contact}: 1 of 3. The keys 'Waar' and 'Niet waar' would add 'waar'.
+    formative = statement("kc-s", "Hechting vraagt troost.", answer=True)
+    final = statement("et-s", "Hechting vraagt contact.", answer=False)
+    assert similarity(formative, final) == pytest.approx(2 / 4)  # 'vraagt' is a content word
+    formative = statement("kc-s", "Hechting en troost.", answer=True)
+    final = statement("et-s", "Hechting en contact.", answer=False)
+    assert near_copy_problems(formative, final) == []
+
+
+def test_questions_without_content_words_are_no_copies_of_each_other():
+    formative = choice("kc-x", "Ja", ["Nee"], prompt="En?")
+    final = choice("et-x", "Ja", ["Nee"], prompt="Of?")
+    assert similarity(formative, final) == 0.0
+    assert near_copy_problems(formative, final) == []
+
+
+def test_absolute_words_in_keys_as_well_keep_wrong_options_with_them_from_being_a_cue():
+    # 16 of 24 wrong options as in the reported case above, but now 8 of 8 keys too: no cue.
+    questions = [
+        choice(f"q{n}", f"Niet alleen {n}", [f"Geldt alleen bij {n}", f"Nooit bij {n}", f"Ook zonder {n}"])
+        for n in range(8)
+    ]
+    assert [p for p in item_writing_problems((quiz(questions),)) if "absoluut" in p.rule] == []
+
+
+def test_absolute_words_in_the_wrong_options_of_multiple_response_questions_count_too():
+    questions = [
+        Question(
+            id=f"m{n}",
+            type="multiple_response",
+            section="1",
+            prompt="Welke twee?",
+            options=(
+                Option("a", f"Sleutel {n}", True, ""),
+                Option("b", f"Ook een sleutel {n}", True, ""),
+                Option("c", f"Geldt alleen bij {n}", False, ""),
+                Option("d", f"Nooit bij {n}", False, ""),
+            ),
+        )
+        for n in range(4)
+    ]
+    # 8 of 8 wrong options against 0 of 8 keys: p = 1 / C(16, 8) < 0.001.
+    problems = [str(p) for p in item_writing_problems((quiz(questions),))]
+    assert len(problems) == 8
+    assert problems[0] == (
+        "quizzes/proef.yaml: vraag 'm0' optie c: regel: absoluut woord ‘alleen’ in een onjuiste optie "
+        "(quizzes/proef.yaml: 8/8 onjuiste opties tegen 0/8 sleutels, p = 0.000)"
+    )
