@@ -8,6 +8,7 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
+import pytest
 import sqlalchemy as sa
 
 from course import outbox
@@ -372,3 +373,69 @@ def test_a_misconfigured_mail_backend_is_retried_and_logged_with_a_traceback(app
     assert (row.status, row.last_error) == (OutboxStatus.PENDING, "ImproperlyConfigured")
     [warning] = [r for r in caplog.records if r.name == "course.outbox" and r.levelname == "WARNING"]
     assert warning.exc_info and warning.exc_info[0].__name__ == "ImproperlyConfigured"
+
+
+def test_a_sender_whose_lease_ran_out_does_not_undo_the_mail_another_sender_took_back_and_sent(app, smtp_server):
+    """A sender hangs past its lease; another takes the mail back and sends it. When the first one's
+    attempt finally fails, the mail stays sent (no error shown to staff) and is not sent a second time."""
+    enqueue(app)
+    start = utcnow()
+    with app.app_context():
+        hanging = outbox.claim_one("mail", start)
+    later = start + timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+    assert send(app, now=later).sent == 1  # taken back after the lease and sent
+
+    with app.app_context(), mail_via_smtp(app, free_port()):
+        outbox.deliver_one(hanging, later)  # the hanging sender's attempt fails at last
+
+    [row] = outbox_rows(app)
+    assert (row.status, row.last_error, row.attempts) == (OutboxStatus.SENT, None, 2)
+    assert send(app, now=later + timedelta(days=1)).handled == 0
+    assert [m["To"] for m in smtp_server.messages] == ["r0@example.org"]  # once
+
+
+def test_a_sender_that_finds_the_due_mail_locked_by_another_keeps_trying_until_it_gets_it(app, smtp_server):
+    """Another sender holds the only due mail locked in the middle of its claim, so this sender's claim
+    passes it over (SKIP LOCKED) and takes nothing. The run does not end as if nothing were due: it tries
+    again while the mail is still due, and sends it once the other sender lets go without claiming
+    (it failed). Row locks are PostgreSQL's; SQLite has one writer at a time, so no claim is lost there."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a claim passed over for a locked row happens on PostgreSQL only (scripts/test.sh's second pass)")
+    [row_id] = enqueue(app)
+    sender_threads: list[int] = []
+    lost_a_claim = threading.Event()
+    reports: list[outbox.SendReport] = []
+    errors: list[BaseException] = []
+
+    def watch(_conn, cursor, statement, *_args) -> None:
+        claimed_nothing = statement.startswith(f"UPDATE {OutboxMessage.__tablename__} ") and cursor.rowcount == 0
+        if claimed_nothing and threading.get_ident() in sender_threads:
+            lost_a_claim.set()
+
+    def sender() -> None:
+        sender_threads.append(threading.get_ident())
+        try:
+            with app.app_context():
+                reports.append(outbox.send_due())
+                db.session.remove()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    other_sender = engine.connect()
+    other_claim = other_sender.begin()
+    other_sender.execute(sa.select(OutboxMessage.id).where(OutboxMessage.id == row_id).with_for_update())
+    sa.event.listen(engine, "after_cursor_execute", watch)
+    thread = threading.Thread(target=sender)
+    try:
+        thread.start()
+        assert lost_a_claim.wait(timeout=30)  # the sender passed over the locked mail at least once
+        other_claim.rollback()  # the other sender lets go
+    finally:
+        other_sender.close()
+        thread.join(timeout=60)
+        sa.event.remove(engine, "after_cursor_execute", watch)
+    assert not errors, errors
+    assert [(r.sent, r.retrying, r.failed) for r in reports] == [(1, 0, 0)]  # sent in the same run
+    assert [m["To"] for m in smtp_server.messages] == ["r0@example.org"]
