@@ -5,7 +5,9 @@ JWKS and auth endpoint are a real HTTP server the tool calls."""
 from __future__ import annotations
 
 import os
+import socket
 import stat
+import threading
 from datetime import timedelta
 
 import pytest
@@ -461,6 +463,50 @@ def test_completing_the_module_posts_to_a_line_item_found_or_made_by_resource_id
     assert send_scores(app).sent >= 1
     module_scores = [s for s in local_lms.scores if local_lms.lineitems[s["lineitem"]].get("resourceId") == "module"]
     assert [s["scoreGiven"] for s in module_scores] == [100]
+    # The line item made for it is what the teacher sees in the gradebook: named after the module, out of 100.
+    (made,) = [item for item in local_lms.lineitems.values() if item.get("resourceId") == "module"]
+    assert (made["label"], made["scoreMaximum"]) == ("module", 100)
+
+
+def a_pending_score(app, client, lms) -> None:
+    """A finished final test of a launched learner: one score row waiting for the sender."""
+    assert launch(client, lms, custom={"resource": "quiz:eindtoets"}).status_code == 302
+    lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    assert pass_quiz(app, client, "eindtoets").status_code == 302
+    assert len(score_rows(app)) == 1
+
+
+def test_a_platform_that_never_answers_does_not_hang_the_sender(app, client, local_lms, monkeypatch):
+    """pylti1p3 calls the platform without a timeout; ours applies to every call (here the token request)."""
+    a_pending_score(app, client, local_lms)
+    monkeypatch.setattr(scores, "REQUEST_TIMEOUT_SECONDS", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never answers
+        with app.app_context():
+            _db.session.execute(
+                sa.update(LtiPlatform).values(auth_token_url=f"http://127.0.0.1:{silent.getsockname()[1]}/token")
+            )
+            _db.session.commit()
+        reports = []
+        sender = threading.Thread(target=lambda: reports.append(send_scores(app)))
+        sender.start()
+        sender.join(timeout=30)  # a bound for a broken sender, not a wait: a working one is back in 0.5 s
+        assert not sender.is_alive(), "the sender still waits for a platform that never answers"
+    (report,) = reports
+    assert (report.sent, report.retrying) == (0, 1)
+    (row,) = score_rows(app)
+    assert row.status is OutboxStatus.PENDING and row.last_error == "ReadTimeout"
+
+
+def test_a_score_whose_report_was_erased_meanwhile_is_not_sent_and_the_log_says_why(app, client, local_lms, caplog):
+    """An erasure between the sender's claim and its read leaves a row without its report."""
+    a_pending_score(app, client, local_lms)
+    with app.app_context():
+        _db.session.execute(sa.update(OutboxMessage).values(recipient="lti-score:999999"))
+        _db.session.commit()
+    assert send_scores(app).retrying == 1 and local_lms.scores == []
+    (row,) = score_rows(app)
+    assert row.last_error == "LookupError"
+    assert "LookupError: score report gone (learner erased)" in caplog.text.splitlines()  # the traceback's last line
 
 
 def staff_browser(app, create_user, role: Role):
