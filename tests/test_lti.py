@@ -8,7 +8,7 @@ import os
 import socket
 import stat
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -27,6 +27,7 @@ from course.models import (
     LtiGradeLink,
     LtiLaunchValue,
     LtiPlatform,
+    LtiScoreReport,
     OutboxMessage,
     OutboxStatus,
     Role,
@@ -412,6 +413,127 @@ def test_an_unknown_choice_is_refused(app, client, lms):
 
 
 # --- scores back to the LMS (AGS), through the outbox ------------------------------------------------
+
+
+LINEITEMS = "https://lms.example.org/lineitems"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+
+
+def ags_claims(resource_link: dict | None = None, **endpoint) -> dict:
+    """A launch's claims as the tool reads them: who, which placement, and where its score may go."""
+    return {
+        "sub": "lms-user-1",
+        scores.RESOURCE_LINK: {"id": "resource-1"} if resource_link is None else resource_link,
+        scores.AGS: {
+            "scope": [LINEITEM_SCOPE, scores.SCORE_SCOPE],
+            "lineitem": f"{LINEITEMS}/1",
+            "lineitems": LINEITEMS,
+        }
+        | endpoint,
+    }
+
+
+def grade_links() -> list[tuple]:
+    return [
+        (
+            link.resource_link_id,
+            link.module_id,
+            link.resource,
+            link.platform_user_id,
+            link.lineitem_url,
+            link.lineitems_url,
+            link.scopes,
+            link.updated_at.replace(tzinfo=UTC),
+        )
+        for link in _db.session.scalars(sa.select(LtiGradeLink).order_by(LtiGradeLink.id))
+    ]
+
+
+def test_a_launch_remembers_where_the_score_goes_only_for_a_scored_placement(app, lms, create_user, monkeypatch):
+    learner_id = create_user().id
+    clock = {"at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC)}
+    monkeypatch.setattr(scores, "utcnow", lambda: clock["at"])
+    with app.app_context():
+        platform = _db.session.scalar(sa.select(LtiPlatform))
+
+        def remember(resource: str, claims: dict) -> None:
+            scores.remember_grade_link(learner_id, platform, "hechtwijzer", resource, claims)
+
+        # No score to send: a lesson, a platform that grants no score scope or no AGS, a launch without a placement.
+        remember("lesson:inleiding", ags_claims())
+        remember("quiz:eindtoets", ags_claims(scope=[LINEITEM_SCOPE]))
+        remember("quiz:eindtoets", ags_claims(scope=None))
+        remember("quiz:eindtoets", {key: value for key, value in ags_claims().items() if key != scores.AGS})
+        remember("quiz:eindtoets", ags_claims(resource_link={}))
+        remember("quiz:eindtoets", ags_claims(resource_link={"id": ""}))
+        assert grade_links() == []
+
+        remember("quiz:eindtoets", ags_claims())
+        first = ("resource-1", "hechtwijzer", "quiz:eindtoets", "lms-user-1", f"{LINEITEMS}/1", LINEITEMS)
+        scopes = [LINEITEM_SCOPE, scores.SCORE_SCOPE]
+        assert grade_links() == [(*first, scopes, clock["at"])]
+
+        # The same placement launched again, now without a line item of its own: the one row follows it.
+        clock["at"] += timedelta(days=1)
+        remember("module", ags_claims(lineitem=None, scope=[scores.SCORE_SCOPE]))
+        changed = ("resource-1", "hechtwijzer", "module", "lms-user-1", None, LINEITEMS)
+        assert grade_links() == [(*changed, [scores.SCORE_SCOPE], clock["at"])]
+
+        # A placement id longer than the 255 characters LTI allows is kept cut, and found again by its cut.
+        overlong = {"id": "r" * 300}
+        remember("quiz:eindtoets", ags_claims(resource_link=overlong))
+        remember("quiz:eindtoets", ags_claims(resource_link=overlong, lineitem=f"{LINEITEMS}/2"))
+        assert [(link[0], link[4]) for link in grade_links()] == [("resource-1", None), ("r" * 255, f"{LINEITEMS}/2")]
+
+
+def queued_scores() -> list[tuple]:
+    """Per score waiting for the sender: its placement, what it says, and its outbox row."""
+    found = []
+    for report, link, row in _db.session.execute(
+        sa.select(LtiScoreReport, LtiGradeLink, OutboxMessage)
+        .join(LtiGradeLink, LtiGradeLink.id == LtiScoreReport.grade_link_id)
+        .join(OutboxMessage, OutboxMessage.id == LtiScoreReport.outbox_id)
+        .order_by(LtiScoreReport.id)
+    ):
+        assert row.recipient == f"lti-score:{report.id}"  # the row names its report, not the learner
+        found.append(
+            (
+                link.resource_link_id,
+                report.module_id,
+                report.score_given,
+                report.score_maximum,
+                report.activity_progress,
+                report.grading_progress,
+                report.scored_at.replace(tzinfo=UTC),
+                (row.kind, row.topic, row.module_id, row.subject, row.body_text, row.status, row.attempts),
+                row.next_attempt_at.replace(tzinfo=UTC),
+            )
+        )
+    return found
+
+
+def test_a_score_is_queued_for_every_placement_of_what_was_finished(app, lms, create_user):
+    learner_id = create_user().id
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        platform = _db.session.scalar(sa.select(LtiPlatform))
+        for link_id, resource in (("toets-a", "quiz:eindtoets"), ("toets-b", "quiz:eindtoets"), ("module", "module")):
+            claims = ags_claims(resource_link={"id": link_id})
+            scores.remember_grade_link(learner_id, platform, "hechtwijzer", resource, claims)
+        assert scores.report_attempt(learner_id, "andere-toets", 50, now) == 0  # placed nowhere
+        assert scores.report_attempt(learner_id, "eindtoets", 72.5, now) == 2
+        assert scores.report_module_completed(learner_id, now + timedelta(minutes=1)) == 1
+        _db.session.commit()
+
+        def waiting(resource: str) -> tuple:
+            return ("lti_score", "lti.score", "hechtwijzer", resource, "", OutboxStatus.PENDING, 0)
+
+        later = now + timedelta(minutes=1)
+        assert queued_scores() == [
+            ("toets-a", "hechtwijzer", 72.5, 100.0, "Completed", "FullyGraded", now, waiting("quiz:eindtoets"), now),
+            ("toets-b", "hechtwijzer", 72.5, 100.0, "Completed", "FullyGraded", now, waiting("quiz:eindtoets"), now),
+            ("module", "hechtwijzer", 100.0, 100.0, "Completed", "FullyGraded", later, waiting("module"), later),
+        ]
 
 
 def send_scores(app, when=None):
