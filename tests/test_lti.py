@@ -4,6 +4,7 @@ JWKS and auth endpoint are a real HTTP server the tool calls."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import stat
@@ -548,7 +549,10 @@ def score_rows(app):
         return _db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == scores.KIND)).all()
 
 
-def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform_was_down(app, client, local_lms):
+def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform_was_down(
+    app, client, local_lms, caplog
+):
+    caplog.set_level(logging.INFO, logger="course.lti.scores")
     assert launch(client, local_lms, custom={"resource": "quiz:eindtoets"}).status_code == 302
     local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
     finished = pass_quiz(app, client, "eindtoets")
@@ -566,6 +570,9 @@ def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform
     local_lms.down = False
     assert send_scores(app, when=utcnow() + timedelta(hours=1)).sent == 1
     (score,) = local_lms.scores
+    with app.app_context():
+        report_id = _db.session.scalar(sa.select(LtiScoreReport.id))
+    assert f"LTI-score {report_id} verstuurd" in caplog.messages  # by its report's number: no personal data
     assert score["lineitem"] == "1" and score["userId"] == "lms-user-1"
     assert score["scoreGiven"] == 100 and score["scoreMaximum"] == 100
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
