@@ -487,6 +487,28 @@ def test_a_launch_remembers_where_the_score_goes_only_for_a_scored_placement(app
         assert [(link[0], link[4]) for link in grade_links()] == [("resource-1", None), ("r" * 255, f"{LINEITEMS}/2")]
 
 
+def test_each_learner_and_each_platform_keep_their_own_link_to_one_placement(app, lms, create_user):
+    """Placement ids are only unique per platform, and a whole class launches the same placement."""
+    first_id, second_id = create_user().id, create_user().id
+    with app.app_context():
+        details = lms.details() | {"issuer": "https://ander-lms.example.org", "deployment_ids": ["deployment-2"]}
+        other = platforms.register(platforms.PlatformDetails(**details), None)
+        platform = _db.session.scalar(sa.select(LtiPlatform).where(LtiPlatform.id != other.id))
+        for learner_id, where, sub in ((first_id, platform, "a"), (second_id, platform, "b"), (first_id, other, "c")):
+            claims = ags_claims() | {"sub": sub}
+            scores.remember_grade_link(learner_id, where, "hechtwijzer", "quiz:eindtoets", claims)
+        links = _db.session.execute(
+            sa.select(LtiGradeLink.user_id, LtiGradeLink.platform_id, LtiGradeLink.platform_user_id).order_by(
+                LtiGradeLink.id
+            )
+        ).all()
+        assert [tuple(link) for link in links] == [
+            (first_id, platform.id, "a"),
+            (second_id, platform.id, "b"),
+            (first_id, other.id, "c"),
+        ]
+
+
 def queued_scores() -> list[tuple]:
     """Per score waiting for the sender: its placement, what it says, and its outbox row."""
     found = []
