@@ -536,13 +536,15 @@ def queued_scores() -> list[tuple]:
 
 
 def test_a_score_is_queued_for_every_placement_of_what_was_finished(app, lms, create_user):
-    learner_id = create_user().id
+    learner_id, classmate_id = create_user().id, create_user().id
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     with app.app_context():
         platform = _db.session.scalar(sa.select(LtiPlatform))
         for link_id, resource in (("toets-a", "quiz:eindtoets"), ("toets-b", "quiz:eindtoets"), ("module", "module")):
             claims = ags_claims(resource_link={"id": link_id})
             scores.remember_grade_link(learner_id, platform, "hechtwijzer", resource, claims)
+        # A classmate launched the same test: their line item gets no score of ours.
+        scores.remember_grade_link(classmate_id, platform, "hechtwijzer", "quiz:eindtoets", ags_claims() | {"sub": "b"})
         assert scores.report_attempt(learner_id, "andere-toets", 50, now) == 0  # placed nowhere
         assert scores.report_attempt(learner_id, "eindtoets", 72.5, now) == 2
         assert scores.report_module_completed(learner_id, now + timedelta(minutes=1)) == 1
