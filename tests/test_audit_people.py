@@ -224,3 +224,17 @@ def test_erasure_empties_the_same_events_and_leaves_no_link_to_them(db, anna_and
     assert db.session.scalar(sa.select(sa.func.count()).where(AuditEventPerson.user_id == anna)) == 0
     for person in (anna, bram):
         assert found(audit.about_user(person)) == found(old_about_user(person)), person
+
+
+def test_the_digit_rule_holds_at_its_edges_in_bulk_as_in_record(db):
+    """One digit names a person; more than ten digits never do, leading zeros or not."""
+    edges = [
+        ("attempt", 520, {"user_id": "7"}),
+        ("attempt", 521, {"learner_id": "0000000012"}),
+        ("attempt", 522, {"user_id": "00000000012"}),
+    ]
+    expected = [[7], [12], []]
+    assert links_of(recorded(edges)) == expected
+    bulk_ids = inserted_in_bulk(edges)
+    audit.link_people(db.session.connection(), since_id=min(bulk_ids))
+    assert links_of(bulk_ids) == expected

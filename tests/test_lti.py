@@ -4,9 +4,12 @@ JWKS and auth endpoint are a real HTTP server the tool calls."""
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import stat
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -25,6 +28,7 @@ from course.models import (
     LtiGradeLink,
     LtiLaunchValue,
     LtiPlatform,
+    LtiScoreReport,
     OutboxMessage,
     OutboxStatus,
     Role,
@@ -412,6 +416,151 @@ def test_an_unknown_choice_is_refused(app, client, lms):
 # --- scores back to the LMS (AGS), through the outbox ------------------------------------------------
 
 
+LINEITEMS = "https://lms.example.org/lineitems"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+
+
+def ags_claims(resource_link: dict | None = None, **endpoint) -> dict:
+    """A launch's claims as the tool reads them: who, which placement, and where its score may go."""
+    return {
+        "sub": "lms-user-1",
+        scores.RESOURCE_LINK: {"id": "resource-1"} if resource_link is None else resource_link,
+        scores.AGS: {
+            "scope": [LINEITEM_SCOPE, scores.SCORE_SCOPE],
+            "lineitem": f"{LINEITEMS}/1",
+            "lineitems": LINEITEMS,
+        }
+        | endpoint,
+    }
+
+
+def grade_links() -> list[tuple]:
+    return [
+        (
+            link.resource_link_id,
+            link.module_id,
+            link.resource,
+            link.platform_user_id,
+            link.lineitem_url,
+            link.lineitems_url,
+            link.scopes,
+            link.updated_at.replace(tzinfo=UTC),
+        )
+        for link in _db.session.scalars(sa.select(LtiGradeLink).order_by(LtiGradeLink.id))
+    ]
+
+
+def test_a_launch_remembers_where_the_score_goes_only_for_a_scored_placement(app, lms, create_user, monkeypatch):
+    learner_id = create_user().id
+    clock = {"at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC)}
+    monkeypatch.setattr(scores, "utcnow", lambda: clock["at"])
+    with app.app_context():
+        platform = _db.session.scalar(sa.select(LtiPlatform))
+
+        def remember(resource: str, claims: dict) -> None:
+            scores.remember_grade_link(learner_id, platform, "hechtwijzer", resource, claims)
+
+        # No score to send: a lesson, a platform that grants no score scope or no AGS, a launch without a placement.
+        remember("lesson:inleiding", ags_claims())
+        remember("quiz:eindtoets", ags_claims(scope=[LINEITEM_SCOPE]))
+        remember("quiz:eindtoets", ags_claims(scope=None))
+        remember("quiz:eindtoets", {key: value for key, value in ags_claims().items() if key != scores.AGS})
+        remember("quiz:eindtoets", ags_claims(resource_link={}))
+        remember("quiz:eindtoets", ags_claims(resource_link={"id": ""}))
+        assert grade_links() == []
+
+        remember("quiz:eindtoets", ags_claims())
+        first = ("resource-1", "hechtwijzer", "quiz:eindtoets", "lms-user-1", f"{LINEITEMS}/1", LINEITEMS)
+        scopes = [LINEITEM_SCOPE, scores.SCORE_SCOPE]
+        assert grade_links() == [(*first, scopes, clock["at"])]
+
+        # The same placement launched again, now without a line item of its own: the one row follows it.
+        clock["at"] += timedelta(days=1)
+        remember("module", ags_claims(lineitem=None, scope=[scores.SCORE_SCOPE]))
+        changed = ("resource-1", "hechtwijzer", "module", "lms-user-1", None, LINEITEMS)
+        assert grade_links() == [(*changed, [scores.SCORE_SCOPE], clock["at"])]
+
+        # A placement id longer than the 255 characters LTI allows is kept cut, and found again by its cut.
+        overlong = {"id": "r" * 300}
+        remember("quiz:eindtoets", ags_claims(resource_link=overlong))
+        remember("quiz:eindtoets", ags_claims(resource_link=overlong, lineitem=f"{LINEITEMS}/2"))
+        assert [(link[0], link[4]) for link in grade_links()] == [("resource-1", None), ("r" * 255, f"{LINEITEMS}/2")]
+
+
+def test_each_learner_and_each_platform_keep_their_own_link_to_one_placement(app, lms, create_user):
+    """Placement ids are only unique per platform, and a whole class launches the same placement."""
+    first_id, second_id = create_user().id, create_user().id
+    with app.app_context():
+        details = lms.details() | {"issuer": "https://ander-lms.example.org", "deployment_ids": ["deployment-2"]}
+        other = platforms.register(platforms.PlatformDetails(**details), None)
+        platform = _db.session.scalar(sa.select(LtiPlatform).where(LtiPlatform.id != other.id))
+        for learner_id, where, sub in ((first_id, platform, "a"), (second_id, platform, "b"), (first_id, other, "c")):
+            claims = ags_claims() | {"sub": sub}
+            scores.remember_grade_link(learner_id, where, "hechtwijzer", "quiz:eindtoets", claims)
+        links = _db.session.execute(
+            sa.select(LtiGradeLink.user_id, LtiGradeLink.platform_id, LtiGradeLink.platform_user_id).order_by(
+                LtiGradeLink.id
+            )
+        ).all()
+        assert [tuple(link) for link in links] == [
+            (first_id, platform.id, "a"),
+            (second_id, platform.id, "b"),
+            (first_id, other.id, "c"),
+        ]
+
+
+def queued_scores() -> list[tuple]:
+    """Per score waiting for the sender: its placement, what it says, and its outbox row."""
+    found = []
+    for report, link, row in _db.session.execute(
+        sa.select(LtiScoreReport, LtiGradeLink, OutboxMessage)
+        .join(LtiGradeLink, LtiGradeLink.id == LtiScoreReport.grade_link_id)
+        .join(OutboxMessage, OutboxMessage.id == LtiScoreReport.outbox_id)
+        .order_by(LtiScoreReport.id)
+    ):
+        assert row.recipient == f"lti-score:{report.id}"  # the row names its report, not the learner
+        found.append(
+            (
+                link.resource_link_id,
+                report.module_id,
+                report.score_given,
+                report.score_maximum,
+                report.activity_progress,
+                report.grading_progress,
+                report.scored_at.replace(tzinfo=UTC),
+                (row.kind, row.topic, row.module_id, row.subject, row.body_text, row.status, row.attempts),
+                row.next_attempt_at.replace(tzinfo=UTC),
+            )
+        )
+    return found
+
+
+def test_a_score_is_queued_for_every_placement_of_what_was_finished(app, lms, create_user):
+    learner_id, classmate_id = create_user().id, create_user().id
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        platform = _db.session.scalar(sa.select(LtiPlatform))
+        for link_id, resource in (("toets-a", "quiz:eindtoets"), ("toets-b", "quiz:eindtoets"), ("module", "module")):
+            claims = ags_claims(resource_link={"id": link_id})
+            scores.remember_grade_link(learner_id, platform, "hechtwijzer", resource, claims)
+        # A classmate launched the same test: their line item gets no score of ours.
+        scores.remember_grade_link(classmate_id, platform, "hechtwijzer", "quiz:eindtoets", ags_claims() | {"sub": "b"})
+        assert scores.report_attempt(learner_id, "andere-toets", 50, now) == 0  # placed nowhere
+        assert scores.report_attempt(learner_id, "eindtoets", 72.5, now) == 2
+        assert scores.report_module_completed(learner_id, now + timedelta(minutes=1)) == 1
+        _db.session.commit()
+
+        def waiting(resource: str) -> tuple:
+            return ("lti_score", "lti.score", "hechtwijzer", resource, "", OutboxStatus.PENDING, 0)
+
+        later = now + timedelta(minutes=1)
+        assert queued_scores() == [
+            ("toets-a", "hechtwijzer", 72.5, 100.0, "Completed", "FullyGraded", now, waiting("quiz:eindtoets"), now),
+            ("toets-b", "hechtwijzer", 72.5, 100.0, "Completed", "FullyGraded", now, waiting("quiz:eindtoets"), now),
+            ("module", "hechtwijzer", 100.0, 100.0, "Completed", "FullyGraded", later, waiting("module"), later),
+        ]
+
+
 def send_scores(app, when=None):
     from course import outbox
 
@@ -424,7 +573,10 @@ def score_rows(app):
         return _db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == scores.KIND)).all()
 
 
-def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform_was_down(app, client, local_lms):
+def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform_was_down(
+    app, client, local_lms, caplog
+):
+    caplog.set_level(logging.INFO, logger="course.lti.scores")
     assert launch(client, local_lms, custom={"resource": "quiz:eindtoets"}).status_code == 302
     local_lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
     finished = pass_quiz(app, client, "eindtoets")
@@ -442,6 +594,9 @@ def test_a_finished_final_test_reaches_the_line_item_once_even_when_the_platform
     local_lms.down = False
     assert send_scores(app, when=utcnow() + timedelta(hours=1)).sent == 1
     (score,) = local_lms.scores
+    with app.app_context():
+        report_id = _db.session.scalar(sa.select(LtiScoreReport.id))
+    assert f"LTI-score {report_id} verstuurd" in caplog.messages  # by its report's number: no personal data
     assert score["lineitem"] == "1" and score["userId"] == "lms-user-1"
     assert score["scoreGiven"] == 100 and score["scoreMaximum"] == 100
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
@@ -461,6 +616,50 @@ def test_completing_the_module_posts_to_a_line_item_found_or_made_by_resource_id
     assert send_scores(app).sent >= 1
     module_scores = [s for s in local_lms.scores if local_lms.lineitems[s["lineitem"]].get("resourceId") == "module"]
     assert [s["scoreGiven"] for s in module_scores] == [100]
+    # The line item made for it is what the teacher sees in the gradebook: named after the module, out of 100.
+    (made,) = [item for item in local_lms.lineitems.values() if item.get("resourceId") == "module"]
+    assert (made["label"], made["scoreMaximum"]) == ("module", 100)
+
+
+def a_pending_score(app, client, lms) -> None:
+    """A finished final test of a launched learner: one score row waiting for the sender."""
+    assert launch(client, lms, custom={"resource": "quiz:eindtoets"}).status_code == 302
+    lms.registration.set_tool_key_set(client.get("/lti/jwks").get_json())
+    assert pass_quiz(app, client, "eindtoets").status_code == 302
+    assert len(score_rows(app)) == 1
+
+
+def test_a_platform_that_never_answers_does_not_hang_the_sender(app, client, local_lms, monkeypatch):
+    """pylti1p3 calls the platform without a timeout; ours applies to every call (here the token request)."""
+    a_pending_score(app, client, local_lms)
+    monkeypatch.setattr(scores, "REQUEST_TIMEOUT_SECONDS", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never answers
+        with app.app_context():
+            _db.session.execute(
+                sa.update(LtiPlatform).values(auth_token_url=f"http://127.0.0.1:{silent.getsockname()[1]}/token")
+            )
+            _db.session.commit()
+        reports = []
+        sender = threading.Thread(target=lambda: reports.append(send_scores(app)))
+        sender.start()
+        sender.join(timeout=30)  # a bound for a broken sender, not a wait: a working one is back in 0.5 s
+        assert not sender.is_alive(), "the sender still waits for a platform that never answers"
+    (report,) = reports
+    assert (report.sent, report.retrying) == (0, 1)
+    (row,) = score_rows(app)
+    assert row.status is OutboxStatus.PENDING and row.last_error == "ReadTimeout"
+
+
+def test_a_score_whose_report_was_erased_meanwhile_is_not_sent_and_the_log_says_why(app, client, local_lms, caplog):
+    """An erasure between the sender's claim and its read leaves a row without its report."""
+    a_pending_score(app, client, local_lms)
+    with app.app_context():
+        _db.session.execute(sa.update(OutboxMessage).values(recipient="lti-score:999999"))
+        _db.session.commit()
+    assert send_scores(app).retrying == 1 and local_lms.scores == []
+    (row,) = score_rows(app)
+    assert row.last_error == "LookupError"
+    assert "LookupError: score report gone (learner erased)" in caplog.text.splitlines()  # the traceback's last line
 
 
 def staff_browser(app, create_user, role: Role):

@@ -372,9 +372,14 @@ def _old_user_ids(obj) -> list[int]:
     return [uid for uid in (*history.deleted, *history.unchanged, *history.added) if uid is not None]
 
 
+# The hooks only call plain functions: mutmut does not mutate a decorated function (docs/testing.md).
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context, instances) -> None:
-    # A deleted account takes its rows with it (ON DELETE CASCADE), so its counts go first.
+    drop_rows_of_deleted_accounts(session)
+
+
+def drop_rows_of_deleted_accounts(session: Session) -> None:
+    """A deleted account takes its rows with it (ON DELETE CASCADE), so its counts go first."""
     gone = [obj.id for obj in session.deleted if isinstance(obj, User) and obj.id is not None]
     if gone and _catalog() is not None:
         conn = session.connection()
@@ -396,6 +401,11 @@ def _pending(session: Session) -> tuple[set[int], set[int]]:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
+    note_changed_learners(session)
+
+
+def note_changed_learners(session: Session) -> None:
+    """Note the learners (and the groups) whose rows the writes of this flush change."""
     users, groups = _pending(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Assignment):
@@ -435,6 +445,11 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
+    forget_pending(session)
+
+
+def forget_pending(session: Session) -> None:
+    """A rolled-back transaction wrote nothing: nothing of it is left to recompute."""
     session.info.pop("progress_users", None)
     session.info.pop("progress_groups", None)
 
