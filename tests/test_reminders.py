@@ -461,3 +461,15 @@ def test_a_personal_due_date_counts_only_in_its_own_group_and_module(app, group,
     report = run(app, NOW + timedelta(days=14))
 
     assert report.written == {ReminderKind.OVERDUE: 1, ReminderKind.DUE_SOON: 1, ReminderKind.TRAINER_DIGEST: 1}
+
+
+def test_the_log_says_how_many_reminders_a_run_wrote_for_which_day(app, group, caplog):
+    """What an operator reads after the daily run: a count and the Dutch date, no names or addresses."""
+    group(TODAY + timedelta(days=1), "Anna", "Bram")
+    caplog.set_level("INFO", logger="course.reminders.sending")
+    run(app, datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # already 2 December in Amsterdam
+    lines = [r.getMessage() for r in caplog.records if r.name == "course.reminders.sending"]
+    assert lines == ["Herinneringen: 0 klaargezet voor 2026-12-02"]
+    run(app)
+    lines = [r.getMessage() for r in caplog.records if r.name == "course.reminders.sending"]
+    assert lines[-1] == "Herinneringen: 2 klaargezet voor 2026-12-01"
