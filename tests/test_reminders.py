@@ -288,3 +288,188 @@ def test_the_command_reports_what_it_wrote_and_the_mail_arrives_with_a_working_l
     assert urlsplit(settings).path == "/account/profiel"
     with app.app_context():
         assert db.session.scalar(sa.select(OutboxMessage.body_text)) == ""  # sent: the body is not kept
+
+
+def test_only_a_current_certificate_for_this_module_counts_as_finished(app, group, module_id):
+    """Reminded: a revoked certificate, one that expired yesterday, one for another module. Finished:
+    a certificate valid through today, or longer."""
+    _, ids, _ = group(TODAY + timedelta(days=7), "Anna", "Bram", "Cees", "Dirk", "Eva")
+    certify(app, ids["Anna"], module_id, valid_until=TODAY)
+    certify(app, ids["Bram"], module_id, valid_until=TODAY + timedelta(days=300))
+    certify(app, ids["Cees"], module_id, valid_until=TODAY - timedelta(days=1))
+    certify(app, ids["Dirk"], module_id, valid_until=None, status=CertificateStatus.REVOKED)
+    certify(app, ids["Eva"], "andere-module", valid_until=None)
+
+    run(app)
+
+    reminded = sorted(row.recipient for row in outbox_rows(app) if row.topic == "reminder.due_soon")
+    assert reminded == ["cees@example.org", "dirk@example.org", "eva@example.org"]
+
+
+def test_a_deadline_for_another_module_and_a_trainer_in_the_group_get_no_reminder(app, group, create_user, module_id):
+    other_module, _, _ = group(None, "Anna", group_name="Groep Oost")
+    north, _, _ = group(TODAY - timedelta(days=1), "Bram", group_name="Groep Noord")
+    co_trainer = create_user(role=Role.TRAINER, name="Carla Co", email="carla@example.org")
+    with app.app_context():
+        db.session.add(Assignment(group_id=other_module, module_id="andere-module", due_on=TODAY + timedelta(days=1)))
+        db.session.add(GroupMember(group_id=north, user_id=co_trainer.id))  # a trainer who joined as a member
+        db.session.commit()
+
+    assert run(app).written == {ReminderKind.OVERDUE: 1, ReminderKind.TRAINER_DIGEST: 1}
+    [overdue] = [row for row in outbox_rows(app) if row.topic == "reminder.overdue"]
+    assert overdue.recipient == "bram@example.org"
+    [digest] = [row for row in outbox_rows(app) if row.topic == "reminder.trainer_digest"]
+    assert "- Bram (deadline 30 november 2026)\n" in digest.body_text and "Carla" not in digest.body_text
+    assert digest.subject.startswith("Weekoverzicht: 1 cursist is te laat")
+
+
+def test_reminders_start_a_week_before_and_an_overdue_notice_comes_at_most_30_days_late(app, group):
+    """Learners who joined a group late: a deadline 8 days ahead is not yet reminded, 2 days ahead is;
+    one passed 30 days ago still gets its overdue notice, one passed 31 days ago no longer does."""
+    for days, name in ((8, "Anna"), (2, "Bram"), (-30, "Cees"), (-31, "Dirk")):
+        group(TODAY + timedelta(days=days), name, group_name=f"Groep {name}")
+    title = app.extensions["catalog"].module.title
+
+    run(app)
+
+    learners = [row for row in outbox_rows(app) if row.topic != "reminder.trainer_digest"]
+    assert sorted((row.recipient, row.subject) for row in learners) == [
+        ("bram@example.org", f"Over 2 dagen is de deadline voor {title}"),
+        ("cees@example.org", f"De deadline voor {title} is verstreken"),
+    ]
+
+
+def test_a_deadline_today_skips_only_that_learner(app, group):
+    """Yesterday's reminder said "tomorrow"; the other learners still get theirs on the same run."""
+    for days, name in ((0, "Anna"), (3, "Bram"), (0, "Cees"), (1, "Dirk")):
+        group(TODAY + timedelta(days=days), name, group_name=f"Groep {name}")
+    assert run(app).written == {ReminderKind.DUE_SOON: 1, ReminderKind.DUE_TOMORROW: 1}
+    assert sorted(recipient for recipient, _ in mails(app)) == ["bram@example.org", "dirk@example.org"]
+
+
+def test_the_overview_lists_groups_by_name_oldest_first_and_learners_by_name(app, group, create_user):
+    late = TODAY - timedelta(days=3)
+    south, _, _ = group(late, "Zeger", "Anna", group_name="Groep Zuid")
+    bart = create_user(name="Bart", email="zz@example.org")  # neither made first nor first by address
+    with app.app_context():
+        db.session.add(GroupMember(group_id=south, user_id=bart.id))
+        db.session.commit()
+    older, _, _ = group(late, "Bram", group_name="Groep Noord")
+    newer, _, _ = group(late, "Aart", group_name="Groep Noord")  # the same name: a second group
+
+    run(app)
+
+    [digest] = [row for row in outbox_rows(app) if row.topic == "reminder.trainer_digest"]
+    listed = re.findall(r"^(Groep ‘.+’:|- \w+|https://\S+/groepen/\d+)", digest.body_text, re.MULTILINE)
+    assert listed == [
+        "Groep ‘Groep Noord’:",
+        "- Bram",
+        f"https://hechtwijzer.test/trainer/groepen/{older}",
+        "Groep ‘Groep Noord’:",
+        "- Aart",
+        f"https://hechtwijzer.test/trainer/groepen/{newer}",
+        "Groep ‘Groep Zuid’:",
+        "- Anna",
+        "- Bart",
+        "- Zeger",
+        f"https://hechtwijzer.test/trainer/groepen/{south}",
+    ]
+
+
+def test_the_overview_goes_to_active_trainers_and_admins_and_late_means_after_the_due_date(app, group):
+    late = TODAY - timedelta(days=1)
+    _, _, tineke = group(late, "Anna", group_name="Groep Noord")
+    group(TODAY, "Bram", group_name="Groep Zuid")  # due today: not late yet
+    _, _, ada = group(late, "Cees", trainer="Ada Admin", group_name="Groep Oost")
+    _, _, otto = group(late, "Dirk", trainer="Otto Weg", group_name="Groep West")
+    _, _, lotte = group(late, "Eva", trainer="Lotte Oud", group_name="Groep Midden")
+    set_users(app, ada, role=Role.ADMIN)
+    set_users(app, otto, active=False)  # deactivated
+    set_users(app, lotte, role=Role.LEARNER)  # no longer a trainer
+
+    run(app)
+
+    digests = {row.recipient: row.body_text for row in outbox_rows(app) if row.topic == "reminder.trainer_digest"}
+    with app.app_context():
+        addresses = {user_id: db.session.get(User, user_id).email for user_id in (tineke, ada)}
+    assert set(digests) == {addresses[tineke], addresses[ada]}
+    assert "- Anna (deadline 30 november 2026)" in digests[addresses[tineke]]
+    assert "Bram" not in digests[addresses[tineke]] and "Zuid" not in digests[addresses[tineke]]
+    assert "- Cees (deadline 30 november 2026)" in digests[addresses[ada]]
+    switch_off = "Uitzetten kan bij je profiel:\n\nhttps://hechtwijzer.test/account/profiel\n"
+    assert all(switch_off in body for body in digests.values())
+
+
+def test_a_certificate_notice_only_for_the_newest_current_certificate_of_this_module(app, create_user, module_id):
+    """Noticed: a certificate valid through today, and one whose owner has a newer certificate only for
+    another module. Not: an expired certificate, another module's, a deactivated account's, an account
+    with reminders off. A renewed certificate gets its own notice when it in turn runs out."""
+    people = {n: create_user(email=f"{n}@example.org") for n in ("anna", "bram", "cees", "dirk", "eva", "fenna")}
+    ending = TODAY + timedelta(days=20)
+    certify(app, people["anna"].id, module_id, valid_until=TODAY)
+    certify(app, people["bram"].id, module_id, valid_until=TODAY - timedelta(days=1))
+    for name in ("cees", "dirk", "fenna"):
+        certify(app, people[name].id, module_id, valid_until=ending)
+    certify(app, people["eva"].id, "andere-module", valid_until=ending)
+    certify(app, people["fenna"].id, "andere-module", valid_until=TODAY + timedelta(days=700), sequence=2)
+    set_users(app, people["cees"].id, active=False)
+    set_users(app, people["dirk"].id, reminders_enabled=False)
+
+    run(app)
+
+    notices = {row.recipient: row.body_text for row in outbox_rows(app)}
+    assert sorted(notices) == ["anna@example.org", "fenna@example.org"]
+    assert "Zet ze uit bij je profiel:\n\nhttps://hechtwijzer.test/account/profiel\n" in notices["anna@example.org"]
+
+    certify(app, people["anna"].id, module_id, valid_until=TODAY + timedelta(days=30), sequence=2)  # renewed
+    assert run(app, NOW + timedelta(days=1)).written == {ReminderKind.CERTIFICATE_EXPIRING: 1}
+    subjects = sorted(row.subject.rpartition(" verloopt op ")[2] for row in outbox_rows(app, "anna@example.org"))
+    assert subjects == ["1 december 2026", "31 december 2026"]
+
+
+def test_a_reminder_about_another_module_does_not_stand_in_for_this_one(app, group, module_id):
+    due = TODAY + timedelta(days=1)
+    _, ids, _ = group(due, "Anna")
+    with app.app_context():
+        db.session.add(
+            ReminderSent(
+                user_id=ids["Anna"],
+                module_id="andere-module",
+                kind=ReminderKind.DUE_TOMORROW,
+                occasion=due.isoformat(),
+                created_at=NOW,
+            )
+        )
+        db.session.commit()
+    assert run(app).written == {ReminderKind.DUE_TOMORROW: 1}
+    assert mails(app)[0][0] == "anna@example.org"
+
+
+def test_a_personal_due_date_counts_only_in_its_own_group_and_module(app, group, module_id):
+    """Anna is in two groups, both due in 20 days. In Groep Noord her trainer set her own date today;
+    in Groep Zuid she has her own date today only for another module. Two weeks on: overdue in Noord,
+    due in 6 days in Zuid."""
+    far = TODAY + timedelta(days=20)
+    north, ids, _ = group(far, "Anna", group_name="Groep Noord")
+    south, _, _ = group(far, group_name="Groep Zuid")
+    with app.app_context():
+        db.session.add(GroupMember(group_id=south, user_id=ids["Anna"]))
+        db.session.add(Assignment(group_id=north, user_id=ids["Anna"], module_id=module_id, due_on=TODAY))
+        db.session.add(Assignment(group_id=south, user_id=ids["Anna"], module_id="andere-module", due_on=TODAY))
+        db.session.commit()
+
+    report = run(app, NOW + timedelta(days=14))
+
+    assert report.written == {ReminderKind.OVERDUE: 1, ReminderKind.DUE_SOON: 1, ReminderKind.TRAINER_DIGEST: 1}
+
+
+def test_the_log_says_how_many_reminders_a_run_wrote_for_which_day(app, group, caplog):
+    """What an operator reads after the daily run: a count and the Dutch date, no names or addresses."""
+    group(TODAY + timedelta(days=1), "Anna", "Bram")
+    caplog.set_level("INFO", logger="course.reminders.sending")
+    run(app, datetime(2026, 12, 1, 23, 30, tzinfo=UTC))  # already 2 December in Amsterdam
+    lines = [r.getMessage() for r in caplog.records if r.name == "course.reminders.sending"]
+    assert lines == ["Herinneringen: 0 klaargezet voor 2026-12-02"]
+    run(app)
+    lines = [r.getMessage() for r in caplog.records if r.name == "course.reminders.sending"]
+    assert lines[-1] == "Herinneringen: 2 klaargezet voor 2026-12-01"
