@@ -4,6 +4,7 @@
 #   scripts/mutation.sh                        every module listed in [tool.mutmut] only_mutate
 #   scripts/mutation.sh course/ratelimit.py    one module (a path, or a dotted name: course.ratelimit)
 #   MUTATION_KEEP=1 scripts/mutation.sh ...    keep mutants/ and mutmut's stats from the last invocation
+#   MUTATION_CHILDREN=2 scripts/mutation.sh ...  at most 2 mutants at a time (mutmut's default: one per core)
 # mutmut copies the code and tests to mutants/ (git-ignored, rebuilt unless MUTATION_KEEP=1) and runs,
 # per mutant, the fast tests (-m "not e2e and not system", minus memory and at_size) that called the
 # mutated function. The first module of an invocation pays for one traced run of those tests (which
@@ -44,7 +45,7 @@ for module in "${modules[@]}"; do
   # Node packages the tests start (the OpenID provider of tests/oidc, vnu) are looked up next to the
   # tests, so the copy in mutants/ needs them too: a link, not a copy.
   [ -e mutants/node_modules ] || ln -s "$PWD/node_modules" mutants/node_modules
-  if ! .venv/bin/mutmut run "$dotted.*" > "mutants/$dotted.log" 2>&1; then
+  if ! .venv/bin/mutmut run ${MUTATION_CHILDREN:+--max-children "$MUTATION_CHILDREN"} "$dotted.*" > "mutants/$dotted.log" 2>&1; then
     grep -E "FAILED|Error|failed" "mutants/$dotted.log" | head -n 20
     echo "mutmut failed on $dotted: see mutants/$dotted.log" >&2
     exit 1
