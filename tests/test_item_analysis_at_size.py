@@ -136,6 +136,73 @@ def test_a_question_everyone_scores_the_same_has_no_spread_and_no_reliability(ap
     assert (first.answered, first.facility, first.discrimination) == (40, 1.0, 0.0)
 
 
+def finished_attempts(app, user_id: int, quiz_id: str, percents: list[float]) -> list[int]:
+    """Finished graded attempts with these percents, without items; their ids in order."""
+    with app.app_context():
+        first = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Attempt.number), 0))) + 1
+        rows = [
+            {"user_id": user_id, "quiz_id": quiz_id, "mode": AttemptMode.GRADED, "number": first + n}
+            | {"status": AttemptStatus.FINISHED, "content_version": "test", "percent": percent}
+            for n, percent in enumerate(percents)
+        ]
+        ids = db.session.scalars(sa.insert(Attempt).returning(Attempt.id, sort_by_parameter_order=True), rows).all()
+        db.session.commit()
+        return list(ids)
+
+
+def test_partial_credit_without_spread_gives_no_coefficient_from_the_database_either(app, person):
+    # Everyone earns a third of the credit on both questions: no spread at all. Summed by the database,
+    # 30 times (1/3)^2 minus the squared mean is not exactly 0 (about 4e-17); that rounding must not turn
+    # into a coefficient of 0.00 where there is nothing to estimate.
+    quiz = quiz_of(app)
+    learner = person(Role.LEARNER, "Anna Cursist")
+    questions = [q for q in quiz.all_questions if q.type == "multiple_response"][:2]
+    ids = finished_attempts(app, learner.id, quiz.id, [100 / 3] * 30)
+    with app.app_context():
+        db.session.execute(
+            sa.insert(AttemptItem),
+            [
+                {"attempt_id": i, "position": p, "question_id": q.id, "option_order": [], "response": []}
+                | {"score": 1 / 3}
+                for i in ids
+                for p, q in enumerate(questions)
+            ],
+        )
+        db.session.commit()
+    found = item_analysis.reliability_of(quiz, totals_in_sql(app, sa.select(Attempt.id, Attempt.percent)))
+    assert (found.attempts, found.method, found.coefficient, found.sem) == (30, "Cronbachs alfa", None, None)
+
+
+def test_an_attempt_without_a_scored_question_counts_as_finished_but_not_for_the_reliability(app, person):
+    # Every question of this attempt was removed by a newer content version before it was finished, so
+    # nothing in it was scored and its 0% says nothing. The page counts it among the finished attempts;
+    # the reliability leaves it out: not in its number of attempts, not in the spread of the scores.
+    quiz = quiz_of(app)
+    learner = person(Role.LEARNER, "Anna Cursist")
+    rng = random.Random(7)
+    seed_attempts(app, learner.id, quiz, rng, 40, some_questions(quiz, rng, 10))
+    everything = sa.select(Attempt.id, Attempt.percent)
+    before = totals_in_sql(app, everything)
+    [unscored] = finished_attempts(app, learner.id, quiz.id, [0.0])
+    with app.app_context():
+        db.session.execute(
+            sa.insert(AttemptItem),
+            [
+                {"attempt_id": unscored, "position": p, "question_id": q.id, "option_order": [], "response": None}
+                | {"score": None}
+                for p, q in enumerate(quiz.all_questions[:3])
+            ],
+        )
+        db.session.commit()
+    after = totals_in_sql(app, everything)
+
+    assert after.attempts == before.attempts + 1
+    assert after.scored_attempts == before.scored_attempts
+    assert_same_reliability(item_analysis.reliability_of(quiz, after), item_analysis.reliability_of(quiz, before))
+    assert item_analysis.reliability_of(quiz, after).sem is not None
+    assert_same_stats(item_analysis.item_stats(quiz, after), item_analysis.item_stats(quiz, before))
+
+
 def test_equal_attempt_percents_rank_the_earlier_attempt_lower(app, person):
     # Ten attempts with the same percent: the lower group is the first three by attempt id, the upper the last three.
     quiz = quiz_of(app)
