@@ -7,9 +7,7 @@ import struct
 import threading
 from collections.abc import Iterator
 
-from werkzeug.serving import make_server
-
-from tests.live_server import closing_every_body
+from tests.live_server import make_live_server
 
 REQUESTS = 40
 
@@ -43,9 +41,9 @@ def reset_after_reading_the_response(port: int) -> None:
     client.close()
 
 
-def closed_bodies_after(wsgi_app) -> int:
+def closed_bodies_after_resets() -> int:
     Body.closed = 0
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    server = make_live_server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -61,4 +59,4 @@ def closed_bodies_after(wsgi_app) -> int:
 
 
 def test_every_body_is_closed_when_the_browser_resets_the_connection():
-    assert closed_bodies_after(closing_every_body(app)) == REQUESTS
+    assert closed_bodies_after_resets() == REQUESTS
