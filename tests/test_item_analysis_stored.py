@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from course.catalog.access import get_catalog
 from course.extensions import db
-from course.models import ItemAnalysisResult, Role
+from course.models import AttemptMode, ItemAnalysisResult, Role
 from course.trainer import item_analysis, stored_analysis
 from tests.conftest import PASSWORD
 from tests.helpers import add_members, new_group, post, seed_attempts, some_questions, statements_during, text
@@ -157,6 +157,9 @@ SPOILED = {
     "a count that is text": lambda data: json.dumps(
         data | {"questions": [q | {"answered": "veel"} for q in data["questions"]]}
     ),
+    "a count that is null": lambda data: json.dumps(
+        data | {"questions": [q | {"answered": None} for q in data["questions"]]}
+    ),
     "a count that is true": lambda data: json.dumps(
         data | {"questions": [q | {"answered": True} for q in data["questions"]]}
     ),
@@ -272,12 +275,123 @@ def test_a_learner_without_finished_attempts_joining_keeps_the_stored_result(app
 
 def test_an_erased_learner_no_longer_counts(app, person, clock):
     trainer = person(Role.TRAINER, "Tess Trainer")
+    other = person(Role.TRAINER, "Olaf Anderetrainer")
     group_id, _ = group_with_attempts(app, person, trainer, 3, seed=17)
-    _, leaving = group_with_attempts(app, person, trainer, 2, seed=18)
+    leaving_group, leaving = group_with_attempts(app, person, trainer, 2, seed=18)
+    group_with_attempts(app, person, other, 4, seed=21)
     assert "over 5 afgeronde pogingen." in text(trainer.client.get(PAGE))
     assert "over 3 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={group_id}"))
+    assert "over 2 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={leaving_group}"))
+    assert "over 4 afgeronde pogingen." in text(other.client.get(PAGE))
     erased = post(leaving.client, "/account/verwijderen", {"password": PASSWORD, "confirm": "y"})
     assert erased.status_code == 302
-    # Their group's and "all groups" are recomputed without them; the other group's stays as it was.
-    assert [(scope, n) for _, _, scope, _, n, _ in stored_rows(app)] == [(str(group_id), 3)]
+    # Their group's and their trainer's "all groups" go (recomputed without them on the next view); the
+    # other group's and another trainer's, which never counted them, stay as they were.
+    assert [(owner, scope, n) for owner, _, scope, _, n, _ in stored_rows(app)] == [
+        (trainer.id, str(group_id), 3),
+        (other.id, "alle", 4),
+    ]
     assert "over 3 afgeronde pogingen." in text(trainer.client.get(PAGE))
+    assert "over 0 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={leaving_group}"))
+
+
+def test_only_graded_attempts_at_this_quiz_finished_after_the_computation_count_as_newer(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, learner = group_with_attempts(app, person, trainer, 3, seed=19)
+    quiz = quiz_of(app)
+    rng = random.Random(20)
+    questions = some_questions(quiz, rng, 12)
+    # Finished at the very moment the computation starts: it is in the computation, so not newer.
+    seed_attempts(app, learner.id, quiz, rng, 1, questions, finished_at=T0)
+    url = f"{PAGE}?groep={group_id}"
+    assert "over 4 afgeronde pogingen." in text(trainer.client.get(url))
+
+    later = T0 + timedelta(minutes=5)
+    seed_attempts(app, learner.id, quiz, rng, 1, questions, finished_at=later, mode=AttemptMode.PRACTICE)
+    seed_attempts(app, learner.id, quiz, rng, 1, questions, finished_at=later, quiz_id="casustoets")
+    clock["at"] = T0 + timedelta(minutes=10)
+    page = text(trainer.client.get(url))
+    assert "over 4 afgeronde pogingen." in page
+    assert "nog niet meegeteld" not in page
+
+    seed_attempts(app, learner.id, quiz, rng, 1, questions, finished_at=later)
+    page = text(trainer.client.get(url))
+    assert "over 4 afgeronde pogingen. <strong>1 nieuwere poging is nog niet meegeteld.</strong>" in page
+
+
+def _newer_attempt(app, learner, seed: int) -> None:
+    quiz = quiz_of(app)
+    rng = random.Random(seed)
+    seed_attempts(app, learner.id, quiz, rng, 1, some_questions(quiz, rng, 12), finished_at=T0 + timedelta(minutes=1))
+
+
+def test_the_command_recomputes_a_stale_all_groups_scope_over_that_trainers_groups(app, person, clock, runner):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    other = person(Role.TRAINER, "Olaf Anderetrainer")
+    _, learner = group_with_attempts(app, person, trainer, 3, seed=22)
+    group_with_attempts(app, person, other, 4, seed=23)
+    assert "over 3 afgeronde pogingen." in text(trainer.client.get(PAGE))
+    _newer_attempt(app, learner, seed=24)
+
+    result = runner.invoke(args=["course", "recompute-item-analyses"])
+    assert result.output.strip() == "Itemanalyses: 1 opnieuw berekend, 0 al bij."
+    [(owner, _, scope, group, n, at)] = stored_rows(app)
+    assert (owner, scope, group, n) == (trainer.id, "alle", None, 4)  # not the other trainer's 4 attempts
+    assert at > T0
+
+
+def test_the_command_recomputes_what_cannot_be_shown_and_drops_analyses_of_quizzes_that_are_gone(
+    app, person, clock, runner
+):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    gone, _ = group_with_attempts(app, person, trainer, 2, seed=25)
+    spoiled, _ = group_with_attempts(app, person, trainer, 3, seed=26)
+    first, first_learner = group_with_attempts(app, person, trainer, 4, seed=27)
+    second, second_learner = group_with_attempts(app, person, trainer, 5, seed=28)
+    for group_id in (gone, spoiled, first, second):
+        assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    with app.app_context():
+        rows = {row.group_id: row for row in db.session.scalars(sa.select(ItemAnalysisResult))}
+        rows[gone].quiz_id = "verwijderde-toets"  # a quiz taken out of the course since
+        rows[spoiled].result = "{niet af"
+        db.session.commit()
+    _newer_attempt(app, first_learner, seed=29)
+    _newer_attempt(app, second_learner, seed=30)
+
+    result = runner.invoke(args=["course", "recompute-item-analyses"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Itemanalyses: 3 opnieuw berekend, 0 al bij."
+    # The spoiled scope's row was replaced (a new row); the gone quiz's row was deleted.
+    assert sorted((group, n) for _, _, _, group, n, _ in stored_rows(app)) == [
+        (spoiled, 3),
+        (first, 5),
+        (second, 6),
+    ]
+    quiz = quiz_of(app)
+    with app.app_context():
+        row = stored_analysis.stored_row(db.session, quiz.id, trainer.id, spoiled)
+        assert stored_analysis.read(quiz, row).attempts == 3  # readable again
+
+
+def test_the_command_skips_a_scope_deleted_while_it_runs(app, person, clock, runner, monkeypatch):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    groups_and_learners = [group_with_attempts(app, person, trainer, 2, seed=seed) for seed in (31, 32, 33)]
+    for group_id, learner in groups_and_learners:
+        assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+        _newer_attempt(app, learner, seed=group_id + 40)
+    middle = groups_and_learners[1][0]
+    compute = stored_analysis.compute
+
+    def compute_while_a_reset_deletes_the_middle_scope(session, *args):
+        # A trainer's reset (or an erasure) deletes a stored analysis between the command's list and its turn.
+        session.execute(sa.delete(ItemAnalysisResult).where(ItemAnalysisResult.group_id == middle))
+        return compute(session, *args)
+
+    monkeypatch.setattr(stored_analysis, "compute", compute_while_a_reset_deletes_the_middle_scope)
+    result = runner.invoke(args=["course", "recompute-item-analyses"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Itemanalyses: 2 opnieuw berekend, 0 al bij."
+    assert [(scope, n) for _, _, scope, _, n, _ in stored_rows(app)] == [
+        (str(groups_and_learners[0][0]), 3),
+        (str(groups_and_learners[2][0]), 3),
+    ]
