@@ -20,6 +20,7 @@ from course.models import (
     CertificateStatus,
     GroupMember,
     GroupStatusCount,
+    LessonRead,
     MemberProgress,
     Role,
     User,
@@ -29,6 +30,7 @@ from course.quizzes import attempts as quiz_attempts
 from course.timeutil import local_date, utcnow
 from course.trainer import actions, dashboard, groups, progress
 from tests.conftest import sign_in
+from tests.helpers import statements_during
 
 STORED = [c for c in MemberProgress.__table__.columns]
 
@@ -237,6 +239,91 @@ def test_rebuild_progress_recomputes_every_group_after_a_hand_edit(app, create_u
     assert result.output == "Voortgang opnieuw berekend voor 1 groep.\n"
     with app.app_context():
         assert stored(group_id) == from_scratch(group_id, app.extensions["catalog"])
+
+
+def test_rebuild_progress_repairs_rows_missing_or_left_behind_in_groups_that_share_learners(app, create_user, runner):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    anna_id, bram_id, cees_id = (create_user(name=name).id for name in ("Anna Beide", "Bram Tweede", "Cees Eerste"))
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        first, second = groups.create_group(trainer, "Eerste"), groups.create_group(trainer, "Tweede")
+        for group, members in ((first, (anna_id, cees_id)), (second, (anna_id, bram_id))):
+            for uid in members:
+                groups.add_member(group, db.session.get(User, uid))
+        lessons.mark_read(db.session.get(User, anna_id), catalog.lessons[0], "v")
+        db.session.commit()
+        first_id, second_id = first.id, second.id
+        # Behind the app's back: Anna's row in the second group is lost (she still has hers in the first,
+        # and Bram his in the second), and Cees, only ever in the first group, gets a row in the second.
+        db.session.execute(
+            sa.delete(MemberProgress).where(MemberProgress.group_id == second_id, MemberProgress.user_id == anna_id)
+        )
+        cees_row = db.session.execute(
+            sa.select(*STORED).where(MemberProgress.group_id == first_id, MemberProgress.user_id == cees_id)
+        ).one()
+        db.session.execute(sa.insert(MemberProgress).values(cees_row._asdict() | {"group_id": second_id}))
+        db.session.commit()
+        assert set(stored(second_id)[0]) == {bram_id, cees_id}
+
+    result = runner.invoke(args=["course", "rebuild-progress"])
+    assert result.output == "Voortgang opnieuw berekend voor 2 groepen.\n"
+    with app.app_context():
+        assert set(stored(second_id)[0]) == {anna_id, bram_id}
+        assert set(stored(first_id)[0]) == {anna_id, cees_id}
+        assert_current([first_id, second_id], app.extensions["catalog"])
+
+
+def test_a_group_above_the_rebuild_threshold_is_rebuilt_when_its_page_is_read_and_no_other_group(
+    app, create_user, monkeypatch
+):
+    monkeypatch.setattr(progress, "REBUILD_ABOVE", 2)
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_ids = [create_user(name=f"Cursist {i}").id for i in range(6)]
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        today = local_date(utcnow())
+        shown, other = groups.create_group(trainer, "Bekeken"), groups.create_group(trainer, "Niet bekeken")
+        for group, members in ((shown, learner_ids[:3]), (other, learner_ids[3:])):
+            for uid in members:
+                groups.add_member(group, db.session.get(User, uid))
+            groups.assign(group, catalog.module.id, today + timedelta(days=1), trainer)
+        db.session.commit()
+        shown_id, other_id = shown.id, other.id
+
+        # Two days on, the deadline of both groups has passed: three stale rows each, above the threshold.
+        page = dashboard.group_page(shown_id, catalog, today + timedelta(days=2), dashboard.View())
+        db.session.commit()
+        assert page.counts == {"te laat": 3, "niet gestart": 0, "bezig": 0, "afgerond": 0}
+        assert page.refreshed == 3
+        assert {row["status_on"] for row in stored(shown_id)[0].values()} == {today + timedelta(days=2)}
+        # The other group waits for its own page (or the hourly prune): a page's work is its own group's.
+        assert {row["status_on"] for row in stored(other_id)[0].values()} == {today}
+
+
+def test_a_write_rolled_back_leaves_nothing_for_the_next_commit_to_recompute(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_id = create_user(name="Eva Terug").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        group = groups.create_group(trainer, "Terugdraaien")
+        groups.add_member(group, db.session.get(User, learner_id))
+        db.session.commit()
+        group_id = group.id
+        before = stored(group_id)
+
+        # A lesson read and a group deadline, flushed (so noted) and then rolled back. (Not through
+        # lessons.mark_read: its savepoint applies what is pending when it is released.)
+        db.session.add(LessonRead(user_id=learner_id, lesson_id=catalog.lessons[0].id, content_version="v"))
+        groups.assign(group, catalog.module.id, local_date(utcnow()) + timedelta(days=5), trainer)
+        db.session.flush()
+        db.session.rollback()
+
+        statements = statements_during(app, db.session.commit)
+        assert not [s for s in statements if "member_progress" in s or "group_status_counts" in s]
+        assert stored(group_id) == before == from_scratch(group_id, catalog)
 
 
 # More members than PostgreSQL binds at once: 65,535 parameters per statement, and a refresh names each

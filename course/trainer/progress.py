@@ -454,13 +454,13 @@ def forget_pending(session: Session) -> None:
     session.info.pop("progress_groups", None)
 
 
-def rebuild_all(conn: sa.Connection, catalog: Catalog, today: date | None = None) -> int:
-    """Every group's rows and counts from scratch (`flask course rebuild-progress`)."""
+def rebuild_all(conn: sa.Connection, catalog: Catalog) -> int:
+    """Every group's rows and counts from scratch, for today (`flask course rebuild-progress`)."""
     from course.models import Group
 
     ids = list(conn.scalars(sa.select(Group.id).order_by(Group.id)))
     for group_id in ids:
-        rebuild_group(conn, group_id, catalog, today)
+        rebuild_group(conn, group_id, catalog)
     return len(ids)
 
 
