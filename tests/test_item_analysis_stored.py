@@ -7,6 +7,7 @@ recomputed, never shown and never a 500."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from course.catalog.access import get_catalog
 from course.extensions import db
-from course.models import AttemptMode, ItemAnalysisResult, Role
+from course.models import AttemptMode, AttemptStatus, ItemAnalysisResult, Role
 from course.trainer import item_analysis, stored_analysis
 from tests.conftest import PASSWORD
 from tests.helpers import add_members, new_group, post, seed_attempts, some_questions, statements_during, text
@@ -395,3 +396,96 @@ def test_the_command_skips_a_scope_deleted_while_it_runs(app, person, clock, run
         (str(groups_and_learners[0][0]), 3),
         (str(groups_and_learners[2][0]), 3),
     ]
+
+
+def test_a_learner_joining_with_finished_attempts_drops_only_the_analyses_that_now_count_them(app, person, clock):
+    other = person(Role.TRAINER, "Olaf Anderetrainer")
+    elsewhere, _ = group_with_attempts(app, person, other, 4, seed=50)  # first: the lowest group id
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    joined, _ = group_with_attempts(app, person, trainer, 3, seed=51)
+    untouched, _ = group_with_attempts(app, person, trainer, 2, seed=52)
+    case_page = "/trainer/toetsen/casustoets/analyse"
+    for client, url in (
+        (trainer.client, PAGE),
+        (trainer.client, f"{PAGE}?groep={joined}"),
+        (trainer.client, f"{PAGE}?groep={untouched}"),
+        (trainer.client, f"{case_page}?groep={joined}"),  # another quiz, which the newcomer never finished
+        (other.client, PAGE),
+        (other.client, f"{PAGE}?groep={elsewhere}"),
+    ):
+        assert client.get(url).status_code == 200
+    everything = stored_rows(app)
+    assert len(everything) == 6
+
+    quiz = quiz_of(app)
+    rng = random.Random(53)
+    questions = some_questions(quiz, rng, 12)
+    practising = person(Role.LEARNER, "Pim Oefent")
+    seed_attempts(app, practising.id, quiz, rng, 2, questions, mode=AttemptMode.PRACTICE, finished_at=T0)
+    busy = person(Role.LEARNER, "Bea Bezig")
+    seed_attempts(app, busy.id, quiz, rng, 1, questions, status=AttemptStatus.IN_PROGRESS)
+    # Newcomers without a finished graded attempt change no analysis: every stored one stays.
+    add_members(trainer, joined, practising, busy)
+    assert stored_rows(app) == everything
+
+    finished = person(Role.LEARNER, "Fenna Klaar")
+    seed_attempts(app, finished.id, quiz, rng, 2, questions, finished_at=T0)
+    add_members(trainer, joined, finished)
+    # The group's final-test analysis and its trainer's "all groups" now miss her attempts: dropped.
+    assert [(owner, quiz_id, scope) for owner, quiz_id, scope, *_ in stored_rows(app)] == [
+        (trainer.id, "eindtoets", str(untouched)),
+        (trainer.id, "casustoets", str(joined)),
+        (other.id, "eindtoets", "alle"),
+        (other.id, "eindtoets", str(elsewhere)),
+    ]
+    assert "over 5 afgeronde pogingen." in text(trainer.client.get(f"{PAGE}?groep={joined}"))
+    assert "over 7 afgeronde pogingen." in text(trainer.client.get(PAGE))
+
+
+def test_of_two_computations_at_the_same_moment_the_later_one_is_kept(app, person):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, learner = group_with_attempts(app, person, trainer, 4, seed=54)
+    quiz = quiz_of(app)
+    with app.app_context():
+        stored_analysis.compute(db.session, quiz, trainer.id, group_id, [group_id], T0)
+        db.session.commit()
+    _newer_attempt(app, learner, seed=55)
+    with app.app_context():
+        stored_analysis.compute(db.session, quiz, trainer.id, group_id, [group_id], T0)
+        db.session.commit()
+    assert [(n, at) for *_, n, at in stored_rows(app)] == [(5, T0)]
+
+
+def test_a_stored_analysis_of_a_question_changed_since_is_not_shown(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    group_id, _ = group_with_attempts(app, person, trainer, 3, seed=56)
+    assert trainer.client.get(f"{PAGE}?groep={group_id}").status_code == 200
+    quiz = quiz_of(app)
+    first = quiz.all_questions[0]
+    # A content update rewords one question: the stored statistics were about the old wording.
+    reworded = (dataclasses.replace(first, prompt=first.prompt + " (herzien)"), *quiz.questions[1:])
+    changed = dataclasses.replace(quiz, questions=reworded, _by_id={})  # its own index, not the catalog's
+    with app.app_context():
+        row = stored_analysis.stored_row(db.session, quiz.id, trainer.id, group_id)
+        assert stored_analysis.read(quiz, row).attempts == 3
+        with pytest.raises(stored_analysis.Invalid):
+            stored_analysis.read(changed, row)
+
+
+def test_a_knowledge_check_without_reliability_is_stored_and_shown_again(app, person, clock):
+    trainer = person(Role.TRAINER, "Tess Trainer")
+    learner = person(Role.LEARNER, "Anna Cursist")
+    group_id = new_group(trainer, "Kennischeck")
+    add_members(trainer, group_id, learner)
+    with app.app_context():
+        check = get_catalog().quiz("kennischeck-inleiding")
+    assert not check.is_graded
+    rng = random.Random(57)
+    seed_attempts(app, learner.id, check, rng, 3, list(check.all_questions), finished_at=T0 - timedelta(days=1))
+    url = f"/trainer/toetsen/{check.id}/analyse?groep={group_id}"
+    first = trainer.client.get(url)
+    assert first.status_code == 200
+    with app.app_context():
+        row = stored_analysis.stored_row(db.session, check.id, trainer.id, group_id)
+        assert stored_analysis.read(check, row).reliability is None
+    assert tokenless(text(trainer.client.get(url))) == tokenless(text(first))
