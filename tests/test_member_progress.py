@@ -64,6 +64,13 @@ def from_scratch(group_id: int, catalog) -> tuple[dict, dict]:
 def assert_current(group_ids: list[int], catalog) -> None:
     for group_id in group_ids:
         assert stored(group_id) == from_scratch(group_id, catalog), group_id
+        # Each count is changed in place: one row per status and day, however many writes came.
+        assert not db.session.execute(
+            sa.select(GroupStatusCount.status, GroupStatusCount.completed_on)
+            .where(GroupStatusCount.group_id == group_id)
+            .group_by(GroupStatusCount.status, GroupStatusCount.completed_on)
+            .having(sa.func.count() > 1)
+        ).all(), group_id
 
 
 def certificate(user: User, catalog, sequence: int = 1, **extra) -> Certificate:
@@ -126,6 +133,25 @@ def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, cr
 
         issued = certificate(cees, catalog)
         check("certificate issued")
+        # A certificate of another module (an earlier edition) with a higher number changes nothing here.
+        db.session.add(
+            Certificate(
+                user_id=cees.id,
+                module_id="andere-module",
+                sequence=5,
+                verification_code=f"code-{cees.id}-andere",
+                learner_name=cees.display_name,
+                module_title="Andere module",
+                content_version="v",
+                study_load="2 uur",
+                completed_on=local_date(utcnow()),
+                status=CertificateStatus.REVOKED,
+            )
+        )
+        check("another module's certificate")
+        assert stored(first.id)[0][cees.id]["certificate_id"] == issued.id
+        certificate(daan, catalog)  # a second completion on the same day: the same count row
+        check("second certificate the same day")
         revoke(issued, trainer, "Ten onrechte uitgereikt", utcnow())
         check("certificate revoked")
         certificate(cees, catalog, sequence=2, valid_until=local_date(utcnow()) + timedelta(days=3))
@@ -291,10 +317,17 @@ def test_a_group_above_the_rebuild_threshold_is_rebuilt_when_its_page_is_read_an
             groups.assign(group, catalog.module.id, today + timedelta(days=1), trainer)
         db.session.commit()
         shown_id, other_id = shown.id, other.id
+        pages = []
 
         # Two days on, the deadline of both groups has passed: three stale rows each, above the threshold.
-        page = dashboard.group_page(shown_id, catalog, today + timedelta(days=2), dashboard.View())
+        statements = statements_during(
+            app,
+            lambda: pages.append(dashboard.group_page(shown_id, catalog, today + timedelta(days=2), dashboard.View())),
+        )
         db.session.commit()
+        [page] = pages
+        # Set-based: the group's counts are counted again from its rows, not changed learner by learner.
+        assert any(s.startswith("DELETE FROM group_status_counts") for s in statements)
         assert page.counts == {"te laat": 3, "niet gestart": 0, "bezig": 0, "afgerond": 0}
         assert page.refreshed == 3
         assert {row["status_on"] for row in stored(shown_id)[0].values()} == {today + timedelta(days=2)}
