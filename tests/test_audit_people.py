@@ -232,9 +232,23 @@ def test_the_digit_rule_holds_at_its_edges_in_bulk_as_in_record(db):
         ("attempt", 520, {"user_id": "7"}),
         ("attempt", 521, {"learner_id": "0000000012"}),
         ("attempt", 522, {"user_id": "00000000012"}),
+        # The ends of an id column (INTEGER on PostgreSQL): still a person, one further is not (ODD above).
+        ("attempt", 523, {"user_id": 2**31 - 1}),
+        ("attempt", 524, {"learner_id": "2147483647"}),
+        ("attempt", 525, {"user_id": -(2**31)}),
     ]
-    expected = [[7], [12], []]
+    expected = [[7], [12], [], [2**31 - 1], [2**31 - 1], [-(2**31)]]
     assert links_of(recorded(edges)) == expected
     bulk_ids = inserted_in_bulk(edges)
     audit.link_people(db.session.connection(), since_id=min(bulk_ids))
     assert links_of(bulk_ids) == expected
+
+
+def test_recording_logs_the_action_actor_and_subject_but_nothing_of_the_details(db, caplog):
+    with caplog.at_level("INFO", logger="course.audit"):
+        audit.record(3, "attempt.reset", "attempt", 501, user_id=ANNA, reason="Storing tijdens de toets")
+        audit.record(None, "account.erased", "user", BRAM)
+    assert [r.getMessage() for r in caplog.records if r.name == "course.audit"] == [
+        "Audit: attempt.reset door account 3 op attempt 501",
+        "Audit: account.erased door account None op user 12",
+    ]
