@@ -334,6 +334,39 @@ def test_a_group_above_the_rebuild_threshold_is_rebuilt_when_its_page_is_read_an
         # The other group waits for its own page (or the hourly prune): a page's work is its own group's.
         assert {row["status_on"] for row in stored(other_id)[0].values()} == {today}
 
+        # Its three stale rows are not above a threshold of three: refreshed learner by learner.
+        monkeypatch.setattr(progress, "REBUILD_ABOVE", 3)
+        statements = statements_during(
+            app,
+            lambda: pages.append(dashboard.group_page(other_id, catalog, today + timedelta(days=2), dashboard.View())),
+        )
+        db.session.commit()
+        assert pages[-1].counts == page.counts
+        assert not any(s.startswith("DELETE FROM group_status_counts") for s in statements)
+        assert {row["status_on"] for row in stored(other_id)[0].values()} == {today + timedelta(days=2)}
+
+
+def test_the_hourly_prune_brings_the_stale_rows_of_every_group_up_to_date(app, create_user, runner):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_ids = [create_user(name=f"Cursist {i}").id for i in range(3)]
+    with app.app_context():
+        trainer = db.session.get(User, trainer_id)
+        first, second = groups.create_group(trainer, "Eerste"), groups.create_group(trainer, "Tweede")
+        for group, members in ((first, learner_ids[:2]), (second, learner_ids[2:])):
+            for uid in members:
+                groups.add_member(group, db.session.get(User, uid))
+        db.session.commit()
+        today = local_date(utcnow())
+        # As if every row was computed yesterday and its status could change today.
+        db.session.execute(sa.update(MemberProgress).values(status_on=today - timedelta(days=1), changes_on=today))
+        db.session.commit()
+    result = runner.invoke(args=["course", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "3 cursisten met een nieuwe status op het groepsoverzicht." in result.output
+    with app.app_context():
+        rows = db.session.execute(sa.select(MemberProgress.status_on, MemberProgress.changes_on)).all()
+        assert rows == [(today, None)] * 3
+
 
 def test_a_write_rolled_back_leaves_nothing_for_the_next_commit_to_recompute(app, create_user):
     trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
@@ -352,6 +385,9 @@ def test_a_write_rolled_back_leaves_nothing_for_the_next_commit_to_recompute(app
         db.session.add(LessonRead(user_id=learner_id, lesson_id=catalog.lessons[0].id, content_version="v"))
         groups.assign(group, catalog.module.id, local_date(utcnow()) + timedelta(days=5), trainer)
         db.session.flush()
+        db.session.rollback()
+        # Then a transaction that only read, rolled back (a refused form): nothing to forget, no error.
+        db.session.execute(sa.select(MemberProgress)).all()
         db.session.rollback()
 
         statements = statements_during(app, db.session.commit)
