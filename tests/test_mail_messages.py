@@ -9,6 +9,7 @@ from email.policy import default as default_policy
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 
@@ -65,6 +66,9 @@ def test_every_mail_template_has_an_html_part_that_says_the_same_accessibly(app,
 
     assert subject and "\n" not in subject
     assert html.startswith("<!DOCTYPE html>")
+    # Both parts end in exactly one line break, after their last line.
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert html.endswith("</html>\n")
     parsed = Anchors()
     parsed.feed(html)
     assert parsed.html_lang == "nl"
@@ -83,6 +87,14 @@ def test_every_mail_template_has_an_html_part_that_says_the_same_accessibly(app,
     for paragraph in text.split("\n\n"):
         words = " ".join(re.sub(r"^- ", "", paragraph, flags=re.M).split())  # list items lose their dash
         assert words in unescaped, paragraph
+
+
+def test_a_mail_template_without_its_subject_line_is_refused_with_its_name(app, monkeypatch):
+    broken = jinja2.DictLoader({"mail/kapot.txt": "Beste cursist,\n\nHier ontbreekt de onderwerpregel.\n"})
+    monkeypatch.setattr(app.jinja_env, "loader", jinja2.ChoiceLoader([broken, app.jinja_env.loader]))
+    refused = pytest.raises(ValueError, match=r"^templates/mail/kapot\.txt must start with 'Onderwerp:'$")
+    with app.test_request_context(), refused:
+        outbox.render_mail("kapot")
 
 
 def invite_by(app, trainer_name: str, group_name: str, email: str = "iemand@example.org") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -49,3 +50,14 @@ def test_a_line_break_in_a_url_cannot_forge_a_log_line(app, person, security_lin
     learner.client.get("/beheer/%0aINFO%20vervalst%20account=1")
     (line,) = [line for line in security_lines() if line.startswith("toegang_geweigerd")]
     assert "\n" not in line and "\\n" in line
+
+
+def test_failed_sign_ins_at_one_address_share_one_pseudonym_and_another_address_gets_another(
+    client, auth, security_lines
+):
+    # Without the address itself, an investigator can still tell one address tried many times from many.
+    for email in ("iemand@example.org", " Iemand@Example.org", "iemand.anders@example.org"):
+        auth.login(email, password="niet het wachtwoord")
+    lines = [line for line in security_lines() if line.startswith("authenticatie_mislukt")]
+    first, again, other = (re.search(r"address=([0-9a-f]{12})\b", line).group(1) for line in lines)
+    assert first == again != other
