@@ -475,7 +475,7 @@ def test_a_lesson_read_while_the_learner_joins_a_group_is_counted_on_the_dashboa
         refresh(conn, user_ids, today, catalog)
         if threading.get_ident() in joiner_thread:
             joiner_refreshed.set()
-            assert joiner_may_commit.wait(timeout=30)  # holds its lock until the test lets it commit
+            assert joiner_may_commit.wait(timeout=60)  # holds its lock until the test lets it commit
         else:
             reader_refreshed.set()
 
@@ -500,26 +500,27 @@ def test_a_lesson_read_while_the_learner_joins_a_group_is_counted_on_the_dashboa
         except BaseException as error:
             errors.append(error)
 
-    def someone_waits_for_a_lock(conn) -> bool:
-        return bool(
-            conn.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    def someone_waits_for_a_lock() -> bool:
+        # A transaction of its own per look: PostgreSQL keeps one snapshot of pg_stat_activity per transaction.
+        with engine.connect() as watcher:
+            return bool(
+                watcher.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
                 )
             )
-        )
 
     joiner, reader = threading.Thread(target=join), threading.Thread(target=read)
     try:
         joiner.start()
         assert joiner_refreshed.wait(timeout=30)  # joined and refreshed, not yet committed
         reader.start()
-        with engine.connect() as watcher:
-            deadline = time.monotonic() + 30
-            while not reader_refreshed.is_set() and not someone_waits_for_a_lock(watcher):
-                assert time.monotonic() < deadline, "the reader neither waited nor refreshed"
-                reader_refreshed.wait(0.02)  # poll interval, bounded by the deadline
+        deadline = time.monotonic() + 30
+        while not reader_refreshed.is_set() and not someone_waits_for_a_lock():
+            assert time.monotonic() < deadline, "the reader neither waited nor refreshed"
+            reader_refreshed.wait(0.02)  # poll interval, bounded by the deadline
         assert read_flushed.is_set()  # the read itself was written without waiting
     finally:
         joiner_may_commit.set()
