@@ -173,6 +173,16 @@ def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, cr
 
         db.session.delete(db.session.scalar(sa.select(GroupMember).where(GroupMember.user_id == bram.id)))
         check("left the group")
+        # Daan, in both groups, leaves one: his row in the other stays.
+        groups.add_member(first, daan)
+        check("joined a second group")
+        db.session.delete(
+            db.session.scalar(
+                sa.select(GroupMember).where(GroupMember.user_id == daan.id, GroupMember.group_id == second.id)
+            )
+        )
+        check("left one of two groups")
+        assert daan.id in stored(first.id)[0] and daan.id not in stored(second.id)[0]
 
         erase_user(anna, trainer)
         check("erased")
