@@ -78,17 +78,19 @@ def assert_current(group_ids: list[int], catalog) -> None:
 
 def certificate(user: User, catalog, sequence: int = 1, **extra) -> Certificate:
     found = Certificate(
-        user_id=user.id,
-        module_id=catalog.module.id,
-        sequence=sequence,
-        verification_code=f"code-{user.id}-{sequence}",
-        learner_name=user.display_name,
-        module_title="Module",
-        content_version="v",
-        study_load="4 uur",
-        completed_on=local_date(utcnow()),
-        status=CertificateStatus.VALID,
-        **extra,
+        **{
+            "user_id": user.id,
+            "module_id": catalog.module.id,
+            "sequence": sequence,
+            "verification_code": f"code-{user.id}-{sequence}",
+            "learner_name": user.display_name,
+            "module_title": "Module",
+            "content_version": "v",
+            "study_load": "4 uur",
+            "completed_on": local_date(utcnow()),
+            "status": CertificateStatus.VALID,
+        }
+        | extra
     )
     db.session.add(found)
     return found
@@ -137,20 +139,7 @@ def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, cr
         issued = certificate(cees, catalog)
         check("certificate issued")
         # A certificate of another module (an earlier edition) with a higher number changes nothing here.
-        db.session.add(
-            Certificate(
-                user_id=cees.id,
-                module_id="andere-module",
-                sequence=5,
-                verification_code=f"code-{cees.id}-andere",
-                learner_name=cees.display_name,
-                module_title="Andere module",
-                content_version="v",
-                study_load="2 uur",
-                completed_on=local_date(utcnow()),
-                status=CertificateStatus.REVOKED,
-            )
-        )
+        certificate(cees, catalog, sequence=5, module_id="andere-module", status=CertificateStatus.REVOKED)
         check("another module's certificate")
         assert stored(first.id)[0][cees.id]["certificate_id"] == issued.id
         certificate(daan, catalog)  # a second completion on the same day: the same count row
