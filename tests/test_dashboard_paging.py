@@ -37,7 +37,7 @@ from tests.helpers import new_group, post, statements_during, text
 
 TODAY = date(2026, 12, 1)
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-NAMES = ["Anna de Vries", "anna de vries", "Bram Jansen", "Cees Bakker", "Daan_Smit", "Eva 100% Zeker", "Fleur"]
+NAMES = ["Anna de Vries", "anna de vries", "Bram Jansen", "Cees Bakker", "Daan_Smit", "Eva 100% Zeker", "Daantje"]
 
 
 @pytest.fixture

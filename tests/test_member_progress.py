@@ -141,6 +141,14 @@ def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, cr
         # A certificate of another module (an earlier edition) with a higher number changes nothing here.
         certificate(cees, catalog, sequence=5, module_id="andere-module", status=CertificateStatus.REVOKED)
         check("another module's certificate")
+        # And one with the same number as this module's: still one row, this module's certificate.
+        certificate(
+            cees, catalog, module_id="andere-module", status=CertificateStatus.REVOKED, verification_code="ander-1"
+        )
+        check("another module's certificate with the same number")
+        assert stored(first.id)[0][cees.id]["certificate_id"] == issued.id
+        progress.rebuild_group(db.session.connection(), first.id, catalog)
+        check("rebuilt beside another module's certificates")
         assert stored(first.id)[0][cees.id]["certificate_id"] == issued.id
         certificate(daan, catalog)  # a second completion on the same day: the same count row
         check("second certificate the same day")
@@ -221,6 +229,24 @@ def test_the_page_follows_the_date_without_any_write(app, create_user, runner):
     result = runner.invoke(args=["course", "prune"])
     assert result.exit_code == 0, result.output
     assert "0 cursisten met een nieuwe status" in result.output
+
+
+def test_one_graded_attempt_without_a_lesson_read_makes_a_learner_bezig(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    tester_id = create_user(name="Anna Toetst").id
+    idle_id = create_user(name="Bram Wacht").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Eerste stap")
+        for uid in (tester_id, idle_id):
+            groups.add_member(group, db.session.get(User, uid))
+        db.session.commit()
+        quiz = catalog.quiz(catalog.module.completion.quizzes_passed[0])
+        quiz_attempts.start_attempt(db.session.get(User, tester_id), quiz, utcnow(), "v")
+        db.session.commit()
+        page = dashboard.group_page(group.id, catalog, local_date(utcnow()), dashboard.View())
+        assert {row.name: row.status for row in page.rows} == {"Anna Toetst": "bezig", "Bram Wacht": "niet gestart"}
+        assert page.counts == {"te laat": 0, "niet gestart": 1, "bezig": 1, "afgerond": 0}
 
 
 def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
