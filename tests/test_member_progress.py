@@ -473,6 +473,20 @@ def test_a_deadline_passing_for_a_very_large_group_brings_every_member_up_to_dat
         assert {row["status_on"] for row in rows.values()} == {today + timedelta(days=2)}
 
 
+def someone_waits_for_a_lock(engine: sa.Engine) -> bool:
+    """Whether a session of the test database waits for a lock another transaction holds (PostgreSQL)."""
+    # A transaction of its own per look: PostgreSQL keeps one snapshot of pg_stat_activity per transaction.
+    with engine.connect() as watcher:
+        return bool(
+            watcher.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        )
+
+
 def test_a_lesson_read_while_the_learner_joins_a_group_is_counted_on_the_dashboard(app, create_user, monkeypatch):
     """A learner joins a group while, in another transaction, she reads a lesson. Each refresh sees only
     its own write until the other commits; one refresh of a learner at a time (a lock on her account row)
@@ -525,25 +539,13 @@ def test_a_lesson_read_while_the_learner_joins_a_group_is_counted_on_the_dashboa
         except BaseException as error:
             errors.append(error)
 
-    def someone_waits_for_a_lock() -> bool:
-        # A transaction of its own per look: PostgreSQL keeps one snapshot of pg_stat_activity per transaction.
-        with engine.connect() as watcher:
-            return bool(
-                watcher.scalar(
-                    sa.text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            )
-
     joiner, reader = threading.Thread(target=join), threading.Thread(target=read)
     try:
         joiner.start()
         assert joiner_refreshed.wait(timeout=30)  # joined and refreshed, not yet committed
         reader.start()
         deadline = time.monotonic() + 30
-        while not reader_refreshed.is_set() and not someone_waits_for_a_lock():
+        while not reader_refreshed.is_set() and not someone_waits_for_a_lock(engine):
             assert time.monotonic() < deadline, "the reader neither waited nor refreshed"
             reader_refreshed.wait(0.02)  # poll interval, bounded by the deadline
         assert read_flushed.is_set()  # the read itself was written without waiting
@@ -554,4 +556,82 @@ def test_a_lesson_read_while_the_learner_joins_a_group_is_counted_on_the_dashboa
     assert not errors, errors
     with app.app_context():
         assert stored(group_id)[0][learner_id]["lessons_read"] == 1
+        assert_current([group_id], catalog)
+
+
+def test_a_lesson_read_while_a_group_deadline_rebuilds_the_group_ends_with_both_counted(app, create_user, monkeypatch):
+    """A trainer sets a group deadline that has passed (the group is rebuilt: "te laat") while a member
+    reads a lesson. The member's refresh locks her stored row first, so it waits for the rebuild to commit
+    and starts from the rebuilt row: her row and the counts end as a computation from scratch gives them.
+    Without that lock it starts from the row as it was before ("niet gestart"), computes "bezig" (the
+    deadline not yet visible), and overwrites the rebuilt row and its counts after the rebuild commits."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a refresh and a rebuild interleave on PostgreSQL only (scripts/test.sh's second pass)")
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_id = create_user(name="Eva Tegelijk").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Tegelijk")
+        groups.add_member(group, db.session.get(User, learner_id))
+        db.session.commit()
+        group_id = group.id
+        assert stored(group_id)[0][learner_id]["status"] == progress.STATUS_ORDER["niet gestart"]
+
+    rebuilt, rebuild_may_commit, read_refreshed = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    rebuild, refresh = progress.rebuild_group, progress.refresh_members
+
+    def rebuild_then_hold(conn, group_id, catalog, today=None):
+        rebuild(conn, group_id, catalog, today)
+        rebuilt.set()
+        assert rebuild_may_commit.wait(timeout=60)  # holds its row locks until the test lets it commit
+
+    def refresh_then_report(conn, user_ids, today=None, catalog=None):
+        refresh(conn, user_ids, today, catalog)
+        read_refreshed.set()
+
+    monkeypatch.setattr(progress, "rebuild_group", rebuild_then_hold)
+    monkeypatch.setattr(progress, "refresh_members", refresh_then_report)
+
+    def set_deadline() -> None:
+        try:
+            with app.app_context():
+                yesterday = local_date(utcnow()) - timedelta(days=1)
+                trainer = db.session.get(User, trainer_id)
+                groups.assign(db.session.get(Group, group_id), catalog.module.id, yesterday, trainer)
+                db.session.commit()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    def read() -> None:
+        try:
+            with app.app_context():
+                db.session.add(LessonRead(user_id=learner_id, lesson_id=catalog.lessons[0].id, content_version="v"))
+                db.session.commit()
+        except BaseException as error:
+            errors.append(error)
+
+    trainer_thread, reader = threading.Thread(target=set_deadline), threading.Thread(target=read)
+    try:
+        trainer_thread.start()
+        assert rebuilt.wait(timeout=30)  # rebuilt, not yet committed
+        reader.start()
+        deadline = time.monotonic() + 30
+        # The member's refresh cannot finish before the rebuild commits: it needs the row the rebuild holds.
+        while not someone_waits_for_a_lock(engine):
+            assert not read_refreshed.is_set(), "the refresh did not wait for the rebuild"
+            assert time.monotonic() < deadline, "the refresh never waited for the rebuild"
+            read_refreshed.wait(0.02)  # poll interval, bounded by the deadline
+    finally:
+        rebuild_may_commit.set()
+        trainer_thread.join(timeout=60)
+        reader.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        rows, counts = stored(group_id)
+        assert rows[learner_id]["status"] == progress.STATUS_ORDER["te laat"]
+        assert rows[learner_id]["lessons_read"] == 1
+        assert counts == {(progress.STATUS_ORDER["te laat"], None): 1}
         assert_current([group_id], catalog)
