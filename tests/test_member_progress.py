@@ -249,6 +249,41 @@ def test_one_graded_attempt_without_a_lesson_read_makes_a_learner_bezig(app, cre
         assert page.counts == {"te laat": 0, "niet gestart": 1, "bezig": 1, "afgerond": 0}
 
 
+def test_a_row_is_computed_again_on_the_first_day_its_status_can_change(app, create_user):
+    """A valid certificate keeps "afgerond" until it ends, whatever the deadline (one without an end: for
+    good); any other status holds until a deadline ahead passes; "te laat" stays until something is written."""
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    names = ["Anna Klaar", "Bram Blijvend", "Cees Bezig", "Daan Laat", "Eva Zonder", "Fleur Vandaag"]
+    ids = {name: create_user(name=name).id for name in names}
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        today = local_date(utcnow())
+        trainer = db.session.get(User, trainer_id)
+        learner = {name: db.session.get(User, uid) for name, uid in ids.items()}
+        group = groups.create_group(trainer, "Wanneer")
+        for user in learner.values():
+            groups.add_member(group, user)
+        groups.assign(group, catalog.module.id, today + timedelta(days=5), trainer)
+        groups.assign(group, catalog.module.id, today - timedelta(days=1), trainer, learner=learner["Daan Laat"])
+        groups.assign(group, catalog.module.id, today, trainer, learner=learner["Fleur Vandaag"])
+        certificate(learner["Anna Klaar"], catalog, valid_until=today + timedelta(days=30))
+        certificate(learner["Bram Blijvend"], catalog, valid_until=None)
+        lessons.mark_read(learner["Cees Bezig"], catalog.lessons[0], "v")
+        db.session.commit()
+        rows = stored(group.id)[0]
+        shown = {
+            name: (progress.STATUS_NAMES[rows[uid]["status"]], rows[uid]["changes_on"]) for name, uid in ids.items()
+        }
+        assert shown == {
+            "Anna Klaar": ("afgerond", today + timedelta(days=31)),
+            "Bram Blijvend": ("afgerond", None),
+            "Cees Bezig": ("bezig", today + timedelta(days=6)),
+            "Daan Laat": ("te laat", None),
+            "Eva Zonder": ("niet gestart", today + timedelta(days=6)),
+            "Fleur Vandaag": ("niet gestart", today + timedelta(days=1)),
+        }
+
+
 def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
     trainer = create_user(Role.TRAINER, name="Tineke Trainer")
     learner_id = create_user(name="Eva Laat").id

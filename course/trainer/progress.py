@@ -131,17 +131,10 @@ def learners(
         (sa.or_(read_count > 0, try_count > 0), STATUS_ORDER["bezig"]),
         else_=STATUS_ORDER["niet gestart"],
     )
-    # The last day on which that status surely holds: the deadline (passing it makes "te laat") and the
-    # end of a valid certificate, whichever comes first of those not yet passed; the day after is when
-    # the status has to be computed again.
-    deadline_ahead = sa.case((due_on >= today, due_on))
-    ends_ahead = sa.case((valid, Certificate.valid_until))
-    holds_until = sa.case(
-        (deadline_ahead.is_(None), ends_ahead),
-        (ends_ahead.is_(None), deadline_ahead),
-        (deadline_ahead < ends_ahead, deadline_ahead),
-        else_=ends_ahead,
-    )
+    # The last day on which that status surely holds; the day after is when it has to be computed again.
+    # "afgerond" holds until the certificate ends, whatever the deadline (none: for good); any other
+    # status until the deadline, if it has not passed (passing it makes "te laat", which then stays).
+    holds_until = sa.case((valid, Certificate.valid_until), (due_on >= today, due_on))
     # The latest moment of any activity; each argument falls back on another one so that a missing
     # one never wins (GREATEST skips nulls, SQLite's max() does not), and on joining when there is none.
     moments = (reads.c.last, tries.c.started, tries.c.finished)
