@@ -11,12 +11,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from course.certificates.revocation import revoke
 from course.extensions import db
 from course.lessons import progress as lessons
 from course.models import (
+    Assignment,
     AttemptItem,
     Certificate,
     CertificateStatus,
@@ -282,6 +284,97 @@ def test_a_row_is_computed_again_on_the_first_day_its_status_can_change(app, cre
             "Eva Zonder": ("niet gestart", today + timedelta(days=6)),
             "Fleur Vandaag": ("niet gestart", today + timedelta(days=1)),
         }
+
+
+def test_a_deadline_counts_only_in_its_own_group_and_for_its_own_module(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    eva_id = create_user(name="Eva Tweemaal").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        today = local_date(utcnow())
+        trainer, eva = db.session.get(User, trainer_id), db.session.get(User, eva_id)
+        late, other = groups.create_group(trainer, "Met deadline"), groups.create_group(trainer, "Zonder deadline")
+        for group in (late, other):
+            groups.add_member(group, eva)
+        groups.assign(late, catalog.module.id, today - timedelta(days=1), trainer, learner=eva)
+        # Deadlines of another module, for the group and for Eva, in the group without one of this module.
+        for user_id in (None, eva.id):
+            db.session.add(
+                Assignment(
+                    group_id=other.id, user_id=user_id, module_id="andere-module", due_on=today - timedelta(days=3)
+                )
+            )
+        db.session.commit()
+        assert stored(late.id)[0][eva_id]["status"] == progress.STATUS_ORDER["te laat"]
+        row = stored(other.id)[0][eva_id]
+        assert (row["status"], row["due_on"]) == (progress.STATUS_ORDER["niet gestart"], None)
+        progress.rebuild_group(db.session.connection(), other.id, catalog)
+        row = stored(other.id)[0][eva_id]
+        assert (row["status"], row["due_on"]) == (progress.STATUS_ORDER["niet gestart"], None)
+
+
+def test_writes_flushed_together_with_a_group_deadline_are_all_counted(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    reader_id = create_user(name="Anna Leest").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        trainer = db.session.get(User, trainer_id)
+        with_deadline, reading = groups.create_group(trainer, "Deadline"), groups.create_group(trainer, "Lezers")
+        groups.add_member(reading, db.session.get(User, reader_id))
+        db.session.commit()
+        # One flush: the deadline of one group, and a lesson read by a member of another.
+        db.session.add(Assignment(group_id=with_deadline.id, module_id=catalog.module.id, due_on=local_date(utcnow())))
+        db.session.add(LessonRead(user_id=reader_id, lesson_id=catalog.lessons[0].id, content_version="v"))
+        db.session.commit()
+        assert stored(reading.id)[0][reader_id]["lessons_read"] == 1
+        assert_current([with_deadline.id, reading.id], catalog)
+
+
+def test_a_refresh_of_many_learners_costs_the_statements_of_one(app, create_user):
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    ids = [create_user(name=f"Cursist {i}").id for i in range(12)]
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Veel")
+        for uid in ids:
+            groups.add_member(group, db.session.get(User, uid))
+        db.session.commit()
+
+        def refresh(user_ids: list[int]) -> int:
+            def run() -> None:
+                progress.refresh_members(db.session.connection(), user_ids, catalog=catalog)
+                db.session.rollback()
+
+            return len(statements_during(app, run))
+
+        assert refresh(ids) == refresh(ids[:1])
+
+
+def test_a_session_outside_the_app_commits_and_leaves_the_rows_for_a_rebuild(app, create_user, runner):
+    """The hooks listen on every SQLAlchemy session; a script's own session, without the app and so
+    without the catalog, still commits its writes; `flask course rebuild-progress` brings the rows up."""
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    eva_id = create_user(name="Eva Script").id
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        group = groups.create_group(db.session.get(User, trainer_id), "Script")
+        groups.add_member(group, db.session.get(User, eva_id))
+        db.session.commit()
+        group_id, engine = group.id, db.engine
+        before = stored(group_id)
+    with Session(engine) as session:
+        yesterday = local_date(utcnow()) - timedelta(days=1)
+        session.add(Assignment(group_id=group_id, module_id=catalog.module.id, due_on=yesterday))
+        session.add(LessonRead(user_id=eva_id, lesson_id=catalog.lessons[0].id, content_version="v"))
+        session.commit()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LessonRead)) == 1
+        assert stored(group_id) == before
+    result = runner.invoke(args=["course", "rebuild-progress"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert stored(group_id)[0][eva_id]["status"] == progress.STATUS_ORDER["te laat"]
+        assert_current([group_id], catalog)
 
 
 def test_what_the_page_brings_up_to_date_stays_done(app, create_user):
