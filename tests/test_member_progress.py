@@ -186,6 +186,10 @@ def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, cr
         erase_user(anna, trainer)
         check("erased")
         assert anna.id not in stored(first.id)[0] and anna.id not in stored(second.id)[0]
+        assert stored(first.id)[0][cees.id]["status"] == progress.AFGEROND
+        erase_user(cees, trainer)  # completed: counted on the day of completion until now
+        check("erased after completing")
+        assert cees.id not in stored(first.id)[0]
 
         progress.rebuild_all(db.session.connection(), catalog)
         check("a rebuild changes nothing")
