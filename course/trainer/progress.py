@@ -372,9 +372,10 @@ def _before_flush(session: Session, flush_context, instances) -> None:
 
 
 def drop_rows_of_deleted_accounts(session: Session) -> None:
-    """A deleted account takes its rows with it (ON DELETE CASCADE), so its counts go first."""
+    """A deleted account takes its rows with it (ON DELETE CASCADE), so its counts go first (needs no
+    catalog: also in a session outside the app)."""
     gone = [obj.id for obj in session.deleted if isinstance(obj, User) and obj.id is not None]
-    if gone and _catalog() is not None:
+    if gone:
         conn = session.connection()
         rows = conn.execute(
             sa.delete(progress)
