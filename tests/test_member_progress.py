@@ -351,7 +351,9 @@ def test_a_refresh_of_many_learners_costs_the_statements_of_one(app, create_user
 
             return len(statements_during(app, run))
 
-        assert refresh(ids) == refresh(ids[:1])
+        one = refresh(ids[:1])
+        assert one >= 4  # it did run: the account lock, the membership check, the stored and the computed rows
+        assert refresh(ids) == one
 
 
 def test_a_session_outside_the_app_commits_and_leaves_the_rows_for_a_rebuild(app, create_user, runner):
