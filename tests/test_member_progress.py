@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -96,6 +97,24 @@ def certificate(user: User, catalog, sequence: int = 1, **extra) -> Certificate:
     )
     db.session.add(found)
     return found
+
+
+class OneGroup(NamedTuple):
+    trainer_id: int
+    group_id: int
+    learner_ids: list[int]
+
+
+def one_group(app, create_user, name: str, *learners: str) -> OneGroup:
+    """A trainer (Tineke) and a group of theirs with these learners as members, committed."""
+    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
+    learner_ids = [create_user(name=learner).id for learner in learners]
+    with app.app_context():
+        group = groups.create_group(db.session.get(User, trainer_id), name)
+        for uid in learner_ids:
+            groups.add_member(group, db.session.get(User, uid))
+        db.session.commit()
+        return OneGroup(trainer_id, group.id, learner_ids)
 
 
 def test_every_write_keeps_the_stored_rows_and_counts_equal_to_a_rebuild(app, create_user):
@@ -238,19 +257,13 @@ def test_the_page_follows_the_date_without_any_write(app, create_user, runner):
 
 
 def test_one_graded_attempt_without_a_lesson_read_makes_a_learner_bezig(app, create_user):
-    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
-    tester_id = create_user(name="Anna Toetst").id
-    idle_id = create_user(name="Bram Wacht").id
+    _, group_id, (tester_id, _) = one_group(app, create_user, "Eerste stap", "Anna Toetst", "Bram Wacht")
     with app.app_context():
         catalog = app.extensions["catalog"]
-        group = groups.create_group(db.session.get(User, trainer_id), "Eerste stap")
-        for uid in (tester_id, idle_id):
-            groups.add_member(group, db.session.get(User, uid))
-        db.session.commit()
         quiz = catalog.quiz(catalog.module.completion.quizzes_passed[0])
         quiz_attempts.start_attempt(db.session.get(User, tester_id), quiz, utcnow(), "v")
         db.session.commit()
-        page = dashboard.group_page(group.id, catalog, local_date(utcnow()), dashboard.View())
+        page = dashboard.group_page(group_id, catalog, local_date(utcnow()), dashboard.View())
         assert {row.name: row.status for row in page.rows} == {"Anna Toetst": "bezig", "Bram Wacht": "niet gestart"}
         assert page.counts == {"te laat": 0, "niet gestart": 1, "bezig": 1, "afgerond": 0}
 
@@ -335,14 +348,9 @@ def test_writes_flushed_together_with_a_group_deadline_are_all_counted(app, crea
 
 
 def test_a_refresh_of_many_learners_costs_the_statements_of_one(app, create_user):
-    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
-    ids = [create_user(name=f"Cursist {i}").id for i in range(12)]
+    ids = one_group(app, create_user, "Veel", *(f"Cursist {i}" for i in range(12))).learner_ids
     with app.app_context():
         catalog = app.extensions["catalog"]
-        group = groups.create_group(db.session.get(User, trainer_id), "Veel")
-        for uid in ids:
-            groups.add_member(group, db.session.get(User, uid))
-        db.session.commit()
 
         def refresh(user_ids: list[int]) -> int:
             def run() -> None:
@@ -360,16 +368,9 @@ def test_a_session_outside_the_app_commits_and_leaves_the_rows_for_a_rebuild(app
     """The hooks listen on every SQLAlchemy session; a script's own session, without the app and so
     without the catalog, still commits its writes; `flask course rebuild-progress` brings the rows up.
     A deleted account's row and count go at once (that needs no catalog)."""
-    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
-    eva_id = create_user(name="Eva Script").id
-    gone_id = create_user(name="Bram Weg").id
+    _, group_id, (eva_id, gone_id) = one_group(app, create_user, "Script", "Eva Script", "Bram Weg")
     with app.app_context():
-        catalog = app.extensions["catalog"]
-        group = groups.create_group(db.session.get(User, trainer_id), "Script")
-        for uid in (eva_id, gone_id):
-            groups.add_member(group, db.session.get(User, uid))
-        db.session.commit()
-        group_id, engine = group.id, db.engine
+        catalog, engine = app.extensions["catalog"], db.engine
         eva_before = stored(group_id)[0][eva_id]
     with Session(engine) as session:
         yesterday = local_date(utcnow()) - timedelta(days=1)
@@ -707,14 +708,9 @@ def test_a_lesson_read_while_a_group_deadline_rebuilds_the_group_ends_with_both_
         engine = db.engine
     if engine.dialect.name != "postgresql":
         pytest.skip("a refresh and a rebuild interleave on PostgreSQL only (scripts/test.sh's second pass)")
-    trainer_id = create_user(Role.TRAINER, name="Tineke Trainer").id
-    learner_id = create_user(name="Eva Tegelijk").id
+    trainer_id, group_id, (learner_id,) = one_group(app, create_user, "Tegelijk", "Eva Tegelijk")
     with app.app_context():
         catalog = app.extensions["catalog"]
-        group = groups.create_group(db.session.get(User, trainer_id), "Tegelijk")
-        groups.add_member(group, db.session.get(User, learner_id))
-        db.session.commit()
-        group_id = group.id
         assert stored(group_id)[0][learner_id]["status"] == progress.STATUS_ORDER["niet gestart"]
 
     rebuilt, rebuild_may_commit, read_refreshed = threading.Event(), threading.Event(), threading.Event()
